@@ -1,0 +1,50 @@
+"""The ``chanaudit`` command line: a thin layer over the Python API.
+
+Each area registers its commands from ``chanaudit/commands/<area>.py`` through a
+``register(app)`` function, so every command speaks one dialect of options
+(defined once in :mod:`chanaudit.options`).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="chanaudit",
+    help="Support-channel audits: crawl sites, detect email/phone/chat/form/portal, score, "
+    "reproduce published studies, chart.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Order = order in --help.
+_COMMAND_MODULES = ("inspect", "audit", "scoring", "analysis", "survey", "report", "demo")
+
+
+def _register_all() -> None:
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"chanaudit.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"chanaudit.commands.{name}":
+                continue  # area not built yet
+            raise
+        module.register(app)
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+) -> None:
+    """chanaudit — support-channel audits / аудит каналов обращений в поддержку."""
+    if version:
+        from chanaudit import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+_register_all()

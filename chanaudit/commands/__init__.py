@@ -1,0 +1,1 @@
+"""CLI commands by area; each module exposes ``register(app)``."""

@@ -1,0 +1,24 @@
+"""Turning named exceptions into a clear message and an exit code (sqlite-utils style)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+import typer
+
+
+class UserError(Exception):
+    """An error the user can fix (bad file, bad option); printed without a traceback."""
+
+
+@contextlib.contextmanager
+def friendly_errors(*kinds: type[BaseException]):
+    """Print ``error: <message>`` and exit 2 for the named exception kinds."""
+    from chanaudit.tables import TableError
+
+    try:
+        yield
+    except (UserError, TableError, FileNotFoundError, *kinds) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)

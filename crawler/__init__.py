@@ -1,0 +1,1 @@
+"""Fetching, one-click navigation and the five channel detectors."""

@@ -1,0 +1,79 @@
+"""The record every detector returns: one finding of one channel on one page."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+#: The five scored channels, in the order of the output contract.
+CHANNELS: tuple[str, ...] = ("email", "phone", "chat", "form", "portal")
+#: Channels a detector may report; ``messenger`` is recorded but not scored by default.
+ALL_CHANNELS: tuple[str, ...] = (*CHANNELS, "messenger")
+
+SNIPPET_LEN = 160
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One finding.
+
+    ``value`` is normalised: a lower-case email, an E.164 phone, a chat vendor id,
+    a form kind (``request``, ``callback``, ``question``, ``embed:<service>``), a
+    portal URL, a messenger URL. ``rule`` names the signature or rule that fired
+    (``chat.jivo``, ``email.mailto``); ``method`` says how it was seen
+    (``mailto``, ``text``, ``script_src``, ``inline_script``, ``link``, ...).
+    ``messenger`` findings (t.me, wa.me links) are recorded but are not chat.
+    """
+
+    channel: str
+    value: str
+    page_url: str
+    method: str
+    rule: str
+    snippet: str = ""
+    detail: str = ""
+    #: False for findings a visitor cannot see (an address only in JSON-LD, say):
+    #: recorded for review, not counted towards the channel unless asked.
+    counted: bool = True
+
+    def __post_init__(self) -> None:
+        if self.channel not in ALL_CHANNELS:
+            raise ValueError(f"unknown channel {self.channel!r}")
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def make_snippet(text: str, limit: int = SNIPPET_LEN) -> str:
+    """Collapse whitespace and cut to ``limit`` characters (for evidence rows)."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def dedupe(evidence: list[Evidence]) -> list[Evidence]:
+    """Keep the first finding per (channel, value, page_url, rule)."""
+    seen: set[tuple[str, str, str, str]] = set()
+    out: list[Evidence] = []
+    for ev in evidence:
+        key = (ev.channel, ev.value, ev.page_url, ev.rule)
+        if key not in seen:
+            seen.add(key)
+            out.append(ev)
+    return out
+
+
+def site_channels(evidence: list[Evidence], *, messenger_as_chat: bool = False,
+                  count_hidden: bool = False) -> dict[str, int]:
+    """Channel flags (1/0) of a site from all evidence of its pages.
+
+    ``messenger_as_chat`` counts messenger links as chat (a sensitivity switch;
+    the 2016 study predates them); ``count_hidden`` counts findings a visitor
+    cannot see (``counted=False``).
+    """
+    flags = dict.fromkeys(CHANNELS, 0)
+    for ev in evidence:
+        if not (ev.counted or count_hidden):
+            continue
+        channel = "chat" if (ev.channel == "messenger" and messenger_as_chat) else ev.channel
+        if channel in flags:
+            flags[channel] = 1
+    return flags

@@ -1,0 +1,162 @@
+"""A fetched page and its parse, built once and shared by all detectors.
+
+Detectors never parse HTML themselves: they read the cached views of a
+:class:`ParsedPage` (visible text nodes, links, scripts, forms, iframes).
+Comments are never part of any view, so commented-out widgets do not count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import lxml.html
+import phonenumbers
+from lxml import etree
+
+from crawler.urls import absolute, tld_of
+
+#: Elements whose text a visitor never reads as content.
+_INVISIBLE = ("script", "style", "template", "noscript", "head", "title", "textarea", "select", "option")
+_TEXT_XPATH = etree.XPath(
+    "//body//text()[" + " and ".join(f"not(ancestor::{t})" for t in _INVISIBLE) + "]"
+)
+_HTML_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=False, recover=True, huge_tree=False)
+
+#: Language code -> default phone region, when the TLD does not say.
+_LANG_REGION = {"ru": "RU", "uk": "UA", "be": "BY", "kk": "KZ", "en": "US", "de": "DE", "fr": "FR", "es": "ES"}
+_TLD_REGION = {"su": "RU", "xn--p1ai": "RU", "uk": "GB", "xn--j1amh": "UA", "xn--90ais": "BY"}
+
+
+@dataclass(slots=True)
+class Page:
+    """What the crawler fetched (or a file read from disk)."""
+
+    url: str
+    html: str
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    rendered_html: str | None = None
+    role: str = "home"
+    #: Forced phone region (ISO 3166 alpha-2); guessed from TLD and language otherwise.
+    region: str | None = None
+
+
+@dataclass(slots=True)
+class Link:
+    url: str  # absolute, http(s) only; "" for mailto:/tel:/javascript:
+    href: str  # raw attribute value
+    text: str  # visible text, title and aria-label of the anchor, whitespace collapsed
+    element: Any
+
+
+@dataclass(slots=True)
+class Script:
+    src: str | None  # absolute URL or None for inline scripts
+    text: str
+    element: Any
+
+
+class ParsedPage:
+    """A :class:`Page` parsed once with lxml, with cached views for detectors."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.url = page.url
+        self.rendered = page.rendered_html is not None
+        source = page.rendered_html if page.rendered_html is not None else page.html
+        self.source: str = source or ""
+        self.tree = _parse(self.source)
+        base = self.tree.xpath("//base/@href")
+        self.base_url = absolute(page.url, base[0]) or page.url if base else page.url
+
+    # -- views ---------------------------------------------------------------
+    @cached_property
+    def text_nodes(self) -> list[Any]:
+        """Visible text nodes (lxml smart strings: ``.getparent()``, ``.is_tail``)."""
+        return [t for t in _TEXT_XPATH(self.tree) if t.strip()]
+
+    @cached_property
+    def visible_text(self) -> str:
+        """All visible text, one text node per line (nodes are never glued)."""
+        return "\n".join(" ".join(t.split()) for t in self.text_nodes)
+
+    @cached_property
+    def links(self) -> list[Link]:
+        out = []
+        for el in self.tree.xpath("//a[@href] | //area[@href]"):
+            href = el.get("href") or ""
+            words = [el.text_content() if el.tag == "a" else "", el.get("title") or "", el.get("aria-label") or ""]
+            words += [img.get("alt") or "" for img in el.xpath(".//img[@alt]")]
+            text = " ".join(" ".join(words).split())
+            out.append(Link(absolute(self.base_url, href) or "", href.strip(), text, el))
+        return out
+
+    @cached_property
+    def scripts(self) -> list[Script]:
+        out = []
+        for el in self.tree.xpath("//script"):
+            src = el.get("src")
+            out.append(Script(absolute(self.base_url, src) if src else None, el.text or "", el))
+        return out
+
+    @cached_property
+    def forms(self) -> list[Any]:
+        return self.tree.xpath("//form")
+
+    @cached_property
+    def iframes(self) -> list[tuple[str, Any]]:
+        return [
+            (absolute(self.base_url, el.get("src") or el.get("data-src") or "") or "", el)
+            for el in self.tree.xpath("//iframe")
+        ]
+
+    @cached_property
+    def lang(self) -> str:
+        langs = self.tree.xpath("/html/@lang | /html/@xml:lang")
+        meta = self.tree.xpath("//meta[translate(@http-equiv,'CONTENT-LANGUAGE','content-language')='content-language']/@content")
+        for value in [*langs, *meta]:
+            code = value.strip().lower().replace("_", "-").split("-")[0]
+            if len(code) == 2 and code.isalpha():
+                return code
+        text = self.visible_text[:4000]
+        cyr = sum("а" <= ch.lower() <= "я" for ch in text)
+        lat = sum("a" <= ch.lower() <= "z" for ch in text)
+        return "ru" if cyr > lat else ("en" if lat else "")
+
+    @cached_property
+    def region(self) -> str:
+        """Phone region: forced, else the ccTLD, else the page language, else RU."""
+        if self.page.region:
+            return self.page.region.upper()
+        last = tld_of(self.url).split(".")[-1] if tld_of(self.url) else ""
+        region = _TLD_REGION.get(last) or (last.upper() if len(last) == 2 else "")
+        if region in phonenumbers.SUPPORTED_REGIONS:
+            return region
+        return _LANG_REGION.get(self.lang, "RU")
+
+
+def parse(page: Page | ParsedPage) -> ParsedPage:
+    return page if isinstance(page, ParsedPage) else ParsedPage(page)
+
+
+def _parse(source: str):
+    data = source.encode("utf-8", "surrogatepass") if source else b""
+    try:
+        doc = lxml.html.document_fromstring(data, parser=_HTML_PARSER) if data.strip() else None
+    except (etree.ParserError, ValueError):
+        doc = None
+    if doc is None:
+        doc = lxml.html.document_fromstring(b"<html><body></body></html>", parser=_HTML_PARSER)
+    return doc
+
+
+def element_snippet(el: Any, limit: int = 200) -> str:
+    """Serialised start of an element, for evidence snippets."""
+    try:
+        html = etree.tostring(el, encoding="unicode", with_tail=False)
+    except (TypeError, ValueError):
+        return ""
+    html = " ".join(html.split())
+    return html if len(html) <= limit else html[: limit - 1] + "…"
