@@ -13,6 +13,10 @@ import tldextract
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
 
 
+#: RFC 6761 special-use names: valid hostnames that never resolve publicly (tests, intranets).
+SPECIAL_USE_TLDS = ("test", "invalid", "localhost", "example")
+
+
 class InvalidSiteInput(ValueError):
     """An input cell that is not a usable URL or domain; the message says why."""
 
@@ -67,7 +71,7 @@ def normalize_site_url(raw: str) -> str:
         if any(not lab or len(lab) > 63 for lab in labels) or len(host) > 253:
             raise InvalidSiteInput(f"bad domain {host!r}")
         ext = _EXTRACT(host)
-        if not ext.suffix:
+        if not ext.suffix and labels[-1] not in SPECIAL_USE_TLDS:
             raise InvalidSiteInput(f"unknown public suffix in {host!r}")
     try:
         port = parts.port
@@ -89,6 +93,9 @@ def registrable_domain(host: str) -> str:
     ext = _EXTRACT(host)
     if ext.domain and ext.suffix:
         return f"{ext.domain}.{ext.suffix}"
+    labels = host.split(".")
+    if labels[-1] in SPECIAL_USE_TLDS and len(labels) >= 2:
+        return ".".join(labels[-2:])
     return host
 
 

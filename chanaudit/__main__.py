@@ -1,0 +1,3 @@
+from chanaudit.cli import app
+
+app()

@@ -1,0 +1,90 @@
+"""``chanaudit audit SITES --out DIR``: the one-click audit of a site list."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from chanaudit.errors import friendly_errors
+
+console = Console(stderr=True)
+
+
+def audit(
+    sites: Path = typer.Argument(..., help="CSV or XLSX site list: a url/domain/site column; other columns pass through."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: sites.csv, evidence.csv, pages.csv, manifest.json."),
+    resume: bool = typer.Option(False, "--resume", help="Continue a stopped run in OUT (same input file)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Discard a previous run in OUT and start again."),
+    column: str = typer.Option(None, "--column", help="Name of the site column, when not url/domain/site."),
+    render: str = typer.Option("auto", "--render", help="Browser rendering: auto (only pages that need it), never, always."),
+    allow_private: bool = typer.Option(False, "--allow-private", help="Allow targets on private/loopback addresses (tests, intranets)."),
+    concurrency: int = typer.Option(32, "--concurrency", help="Requests in flight overall."),
+    per_site: int = typer.Option(1, "--per-site", help="Requests in flight per site."),
+    delay: float = typer.Option(1.0, "--delay", help="Seconds between requests to one site."),
+    timeout: float = typer.Option(20.0, "--timeout", help="Seconds per download."),
+    max_pages: int = typer.Option(4, "--max-pages", help="Pages per site: home + contacts + support."),
+    max_mb: float = typer.Option(5.0, "--max-mb", help="Largest download in MB (after decompression)."),
+    no_robots: bool = typer.Option(False, "--ignore-robots", help="Do not obey robots.txt (only for your own sites)."),
+    messenger_as_chat: bool = typer.Option(False, "--messenger-as-chat", help="Count messenger links (t.me, wa.me) as chat: a sensitivity run."),
+    user_agent: str = typer.Option(None, "--user-agent", help="User-Agent header; the default names chanaudit."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Audit every site of SITES within one click of its home page; one result row per input row."""
+    from crawler.config import AuditConfig
+    from crawler.runner import AuditError, run_audit
+    from crawler.sites import read_sites
+
+    with friendly_errors(AuditError, ValueError):
+        config = AuditConfig(
+            render=render, allow_private=allow_private, obey_robots=not no_robots, concurrency=concurrency,
+            per_site=per_site, delay=delay, timeout=timeout, max_pages=max_pages,
+            max_bytes=int(max_mb * 1024 * 1024), messenger_as_chat=messenger_as_chat,
+            **({"user_agent": user_agent} if user_agent else {}),
+        )
+        site_list = read_sites(sites, column=column)
+        for warning in site_list.warnings:
+            console.print(f"[yellow]warning:[/] {warning}")
+        for site in site_list.invalid:
+            console.print(f"[yellow]invalid input:[/] {site.error}")
+        console.print(f"{sites}: {len(site_list.sites)} rows, column [bold]{site_list.column}[/], "
+                      f"{site_list.format} {site_list.encoding} {site_list.delimiter!r}".rstrip())
+        started = time.monotonic()
+        if quiet:
+            result = run_audit(site_list, out, config, resume=resume, overwrite=overwrite)
+        else:
+            with Progress(TextColumn("[bold]sites"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                          TimeRemainingColumn(), console=console, transient=False) as bar:
+                task = bar.add_task("audit", total=None, rate="")
+
+                def progress(done: int, total: int) -> None:
+                    elapsed = max(time.monotonic() - started, 1e-6)
+                    bar.update(task, completed=done, total=total, rate=f"{done / elapsed:.1f}/s")
+
+                result = run_audit(site_list, out, config, resume=resume, overwrite=overwrite, progress=progress)
+    _summary(result)
+    if result.returncode:
+        console.print(f"[red]the crawl stopped early (exit code {result.returncode}); "
+                      f"rerun with --resume to finish[/]")
+        raise typer.Exit(1)
+
+
+def _summary(result) -> None:
+    m = result.manifest
+    table = Table(title=f"audit → {result.out}")
+    table.add_column("status / статус")
+    table.add_column("sites / сайтов", justify="right")
+    for status, n in m["counts"].items():
+        table.add_row(status, str(n))
+    console.print(table)
+    console.print(f"pages fetched {m['pages_fetched']}, rendered {m['pages_rendered']} "
+                  f"({m['rendered_share']:.0%}), evidence rows {m['evidence_rows']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("audit")(audit)

@@ -1,0 +1,58 @@
+"""``chanaudit inspect FILE_OR_URL``: the findings of one page, and why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chanaudit.errors import UserError, friendly_errors
+
+
+def inspect(
+    target: str = typer.Argument(..., help="An HTML file or an http(s) URL."),
+    url: str = typer.Option(None, "--url", help="The page's public URL when TARGET is a file (sets region and site)."),
+    region: str = typer.Option(None, "--region", help="Phone region (ISO code), when TLD and language mislead."),
+    as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
+    allow_private: bool = typer.Option(False, "--allow-private", help="Allow a URL on a private/loopback address."),
+) -> None:
+    """Run the five detectors on one page and print every finding with its rule and snippet."""
+    from crawler.detectors import detect
+    from crawler.evidence import site_channels
+    from crawler.fetch import FetchError, fetch_page
+    from crawler.page import Page
+
+    with friendly_errors(FetchError):
+        if target.startswith(("http://", "https://")):
+            page = fetch_page(target, allow_private=allow_private)
+            if region:
+                page.region = region
+        else:
+            path = Path(target)
+            if not path.is_file():
+                raise UserError(f"{target}: no such file (and not an http(s) URL)")
+            from crawler.decoding import decode_html
+
+            html, _enc, _how = decode_html(path.read_bytes(), None)
+            page = Page(url or path.resolve().as_uri().replace("file://", "http://localhost"), html, region=region)
+        evidence = detect(page)
+    flags = site_channels(evidence)
+    if as_json:
+        typer.echo(json.dumps({"url": page.url, "channels": flags, "evidence": [e.as_dict() for e in evidence]},
+                              ensure_ascii=False, indent=2))
+        return
+    console = Console()
+    table = Table(title=f"{page.url}")
+    for col in ("channel", "value", "rule", "method", "counted", "snippet"):
+        table.add_column(col, overflow="fold", max_width=60 if col == "snippet" else None)
+    for ev in evidence:
+        table.add_row(ev.channel, ev.value, ev.rule, ev.method, "yes" if ev.counted else "no", ev.snippet)
+    console.print(table)
+    console.print("channels: " + ", ".join(f"{k}={v}" for k, v in flags.items()))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("inspect")(inspect)

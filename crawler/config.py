@@ -1,0 +1,52 @@
+"""Audit configuration: one dataclass, serialised into the manifest for citation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from chanaudit import __version__
+
+RENDER_POLICIES = ("auto", "never", "always")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
+]
+
+
+@dataclass
+class AuditConfig:
+    render: str = "auto"
+    allow_private: bool = False
+    obey_robots: bool = True
+    user_agent: str = f"chanaudit/{__version__} (support-channel audit; research crawler; +robots.txt obeyed)"
+    concurrency: int = 32  # requests in flight overall
+    per_site: int = 1  # requests in flight per site
+    delay: float = 1.0  # seconds between requests to one site
+    timeout: float = 20.0  # per download
+    retries: int = 1
+    max_pages: int = 4  # home + contacts + support pages
+    max_bytes: int = 5 * 1024 * 1024  # per download, decompressed
+    render_wait_ms: int = 1500  # after load, for widgets injected late
+    render_timeout: float = 30.0
+    render_pages: int = 4  # browser pages at once
+    messenger_as_chat: bool = False
+    count_hidden: bool = False
+    chromium: str = CHROMIUM
+
+    def __post_init__(self) -> None:
+        if self.render not in RENDER_POLICIES:
+            raise ValueError(f"--render must be one of {', '.join(RENDER_POLICIES)}, not {self.render!r}")
+        for name in ("concurrency", "per_site", "max_pages", "max_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.timeout <= 0 or self.delay < 0:
+            raise ValueError("timeout must be positive and delay not negative")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AuditConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

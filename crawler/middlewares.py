@@ -1,0 +1,61 @@
+"""Downloader middleware: refuse private, loopback and link-local targets.
+
+Publicly reachable sites only, by default: every request (redirects and
+robots.txt included) is resolved first and refused when any address is not
+global, unless ``CHANAUDIT_ALLOW_PRIVATE`` is set (``--allow-private``; tests
+and the demo serve on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from twisted.internet.error import DNSLookupError
+
+
+class BlockedAddress(IgnoreRequest):
+    """The target resolves to an address that is not publicly routable."""
+
+
+def non_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+class AddressGuardMiddleware:
+    def __init__(self, allow_private: bool):
+        self.allow_private = allow_private
+        self._cache: dict[str, list[str]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if crawler.settings.getbool("CHANAUDIT_ALLOW_PRIVATE"):
+            raise NotConfigured("private addresses allowed")
+        return cls(allow_private=False)
+
+    async def process_request(self, request, spider=None):
+        host = (urlsplit(request.url).hostname or "").strip("[]")
+        if not host:
+            return None
+        addresses = self._cache.get(host)
+        if addresses is None:
+            try:
+                ipaddress.ip_address(host)
+                addresses = [host]
+            except ValueError:
+                try:
+                    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+                except (socket.gaierror, UnicodeError) as exc:
+                    raise DNSLookupError(f"{host}: {exc}") from None
+                addresses = sorted({info[4][0] for info in infos})
+            self._cache[host] = addresses
+        bad = [a for a in addresses if non_public(a)]
+        if bad:
+            raise BlockedAddress(f"{host} resolves to non-public address {bad[0]} (use --allow-private to audit it)")
+        return None

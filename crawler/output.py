@@ -1,0 +1,89 @@
+"""Writing the audit contract (DESIGN.md) from the journal: nothing lost, input order."""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from chanaudit import __version__
+from chanaudit.tables import write_csv
+from crawler.evidence import CHANNELS
+from crawler.sites import SiteList
+
+SITE_COLUMNS = [
+    "site_id", "input", "url", "final_url", "status", "status_detail", "http_status", "pages", "rendered",
+    *CHANNELS, "channels", "score",
+]
+EVIDENCE_COLUMNS = ["site_id", "channel", "value", "page_url", "page_role", "method", "rule", "snippet",
+                    "detail", "counted"]
+PAGE_COLUMNS = ["site_id", "url", "role", "depth", "http_status", "bytes", "content_type", "rendered",
+                "elapsed_ms", "error"]
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def site_rows(site_list: SiteList, records: dict[int, dict], missing_detail: str) -> list[dict]:
+    rows = []
+    for site in site_list.sites:
+        if site.url is None:
+            row = {"site_id": site.site_id, "input": site.raw, "url": "", "status": "invalid_input",
+                   "status_detail": site.error}
+        elif site.site_id in records:
+            row = dict(records[site.site_id]["row"])
+        else:
+            row = {"site_id": site.site_id, "input": site.raw, "url": site.url, "status": "error",
+                   "status_detail": missing_detail}
+        row.update(site.extra)
+        rows.append(row)
+    return rows
+
+
+def write_outputs(site_list: SiteList, records: dict[int, dict], out: Path, manifest: dict,
+                  missing_detail: str = "not crawled: the crawl stopped early; rerun with --resume") -> dict:
+    rows = site_rows(site_list, records, missing_detail)
+    write_csv(rows, out / "sites.csv", columns=SITE_COLUMNS + site_list.passthrough)
+    order = [s.site_id for s in site_list.sites if s.site_id in records]
+    evidence = [{"site_id": sid, **ev} for sid in order for ev in records[sid]["evidence"]]
+    write_csv(evidence, out / "evidence.csv", columns=EVIDENCE_COLUMNS)
+    pages = [p for sid in order for p in records[sid]["pages"]]
+    write_csv(pages, out / "pages.csv", columns=PAGE_COLUMNS)
+    counts = Counter(r["status"] for r in rows)
+    fetched = [p for p in pages if not p["rendered"]]
+    rendered = [p for p in pages if p["rendered"]]
+    manifest = {
+        **manifest,
+        "ended": now(),
+        "counts": dict(sorted(counts.items())),
+        "sites": len(rows),
+        "pages_fetched": len(fetched),
+        "pages_rendered": len(rendered),
+        "rendered_share": round(len(rendered) / len(fetched), 4) if fetched else 0.0,
+        "sites_rendered": sum(1 for r in rows if (r.get("rendered") or 0)),
+        "evidence_rows": len(evidence),
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return manifest
+
+
+def base_manifest(site_list: SiteList, config: dict) -> dict:
+    import scrapy
+
+    return {
+        "tool": "chanaudit",
+        "version": __version__,
+        "started": now(),
+        "config": config,
+        "input": {
+            "path": str(site_list.path), "sha256": site_list.sha256, "rows": len(site_list.sites),
+            "format": site_list.format, "encoding": site_list.encoding, "delimiter": site_list.delimiter,
+            "site_column": site_list.column, "passthrough": site_list.passthrough,
+            "warnings": site_list.warnings, "invalid": [s.error for s in site_list.invalid],
+        },
+        "environment": {"python": platform.python_version(), "scrapy": scrapy.__version__,
+                        "platform": platform.platform()},
+    }

@@ -1,0 +1,122 @@
+"""The crawl itself, run in a child process: ``python -m crawler.process JOB.json``.
+
+Twisted's reactor cannot restart inside one Python process, so the API and the
+CLI run each crawl here; the parent follows the journal for progress and
+writes the outputs. The child ends itself if its parent dies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from crawler.config import CHROMIUM_ARGS, AuditConfig
+from crawler.journal import Journal
+
+
+def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
+    settings = {
+        "BOT_NAME": "chanaudit",
+        "USER_AGENT": cfg.user_agent,
+        "ROBOTSTXT_OBEY": cfg.obey_robots,
+        "CONCURRENT_REQUESTS": cfg.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": cfg.per_site,
+        "DOWNLOAD_DELAY": cfg.delay,
+        "DOWNLOAD_DELAY_JITTER": 0.5 if cfg.delay > 0 else 0,
+        "DOWNLOAD_TIMEOUT": cfg.timeout,
+        "DOWNLOAD_MAXSIZE": cfg.max_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "RETRY_TIMES": cfg.retries,
+        "REDIRECT_MAX_TIMES": 5,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "DNSCACHE_ENABLED": True,
+        "REACTOR_THREADPOOL_MAXSIZE": 20,
+        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
+        "CONCURRENT_ITEMS": 200,
+        "LOG_LEVEL": "INFO",
+        "LOG_FILE": log_file,
+        "LOG_FILE_APPEND": True,
+        "CHANAUDIT_ALLOW_PRIVATE": cfg.allow_private,
+        "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.AddressGuardMiddleware": 50},
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None},
+    }
+    if cfg.render != "never" and Path(cfg.chromium).exists():
+        handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+        settings.update({
+            "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+            "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+            "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": cfg.chromium, "headless": True, "args": CHROMIUM_ARGS},
+            "PLAYWRIGHT_MAX_CONTEXTS": 1,
+            "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": cfg.render_pages,
+            "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": cfg.render_timeout * 1000,
+            "PLAYWRIGHT_ABORT_REQUEST": "crawler.process.abort_request",
+        })
+    return settings
+
+
+_ABORT_TYPES = {"image", "media", "font", "stylesheet"}
+
+
+def abort_request(request) -> bool:
+    """In the browser: no images/fonts/media, and nothing from other hosts.
+
+    A vendor's widget script is not fetched, but its <script> element stays
+    in the DOM, which is what the detectors read.
+    """
+    if request.resource_type in _ABORT_TYPES:
+        return True
+    if request.is_navigation_request():
+        return False
+    frame = request.frame
+    try:
+        page_url = frame.page.url if frame else ""
+    except Exception:  # noqa: BLE001 - a detached frame
+        page_url = ""
+    from urllib.parse import urlsplit
+
+    if not page_url.startswith("http"):
+        return False
+    return urlsplit(request.url).netloc != urlsplit(page_url).netloc
+
+
+def _watch_parent(parent_pid: int) -> None:
+    from twisted.internet import reactor, task
+
+    def check():
+        if os.getppid() != parent_pid:
+            logging.getLogger(__name__).error("parent process gone; stopping")
+            reactor.stop()
+
+    task.LoopingCall(check).start(1.0, now=False)
+
+
+def main(job_path: str) -> int:
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.spider import AuditSpider
+
+    job = json.loads(Path(job_path).read_text(encoding="utf-8"))
+    cfg = AuditConfig.from_dict(job["config"])
+    if cfg.render != "never" and not Path(cfg.chromium).exists():
+        cfg.render = "never"
+    journal = Journal(Path(job["journal"])).open()
+    settings = crawl_settings(cfg, job.get("log_file"))
+    settings["LOG_INSTALL_ROOT_HANDLER"] = bool(job.get("log_file"))
+    process = CrawlerProcess(settings)
+    process.crawl(AuditSpider, sites=job["sites"], config=cfg.as_dict(), recorder=journal)
+    if job.get("parent_pid"):
+        _watch_parent(int(job["parent_pid"]))
+    try:
+        process.start()
+    finally:
+        journal.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

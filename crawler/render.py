@@ -1,0 +1,39 @@
+"""When static HTML is not enough: the ``--render auto`` policy."""
+
+from __future__ import annotations
+
+import re
+
+from crawler.page import ParsedPage
+
+_INJECT = re.compile(r"createElement\(\s*['\"]script['\"]\s*\)|document\.write\s*\(", re.I)
+#: Analytics snippets inject scripts too but never a support channel.
+_ANALYTICS = re.compile(
+    r"mc\.yandex\.ru/metrika|google-analytics\.com|googletagmanager\.com/gtag|top-fwz1\.mail\.ru|"
+    r"fbevents\.js|vk\.com/js/api/openapi|counter\.yadro\.ru|yandex\.ru/metrika|hotjar\.com|clarity\.ms",
+    re.I,
+)
+
+
+def needs_rendering(page: ParsedPage) -> str | None:
+    """A short reason when the page likely shows channels only after scripts run.
+
+    Asks the chat detector's signature data first (tag managers, js-only
+    vendors, app shells); then a generic check: inline scripts that inject
+    other scripts, or a body with scripts and almost no text.
+    """
+    try:
+        from crawler.detectors.chat import needs_rendering as chat_hint
+    except ImportError:  # pragma: no cover - the chat detector always ships
+        chat_hint = None
+    if chat_hint is not None:
+        reason = chat_hint(page)
+        if reason:
+            return reason
+    for script in page.scripts:
+        text = script.text or ""
+        if script.src is None and _INJECT.search(text) and not _ANALYTICS.search(text):
+            return "inline script injects scripts"
+    if page.scripts and len(page.visible_text) < 200:
+        return "app shell: scripts and almost no text"
+    return None

@@ -1,0 +1,113 @@
+"""The audit as a Python API: ``run_audit(sites_csv, out_dir, config)``.
+
+Works the same from the CLI and a notebook: the crawl runs in a child process
+(:mod:`crawler.process`), progress follows the journal, outputs are written
+from the journal at the end — also after a crash, with every unfinished site
+marked so that ``resume=True`` completes the run without gaps or duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler.config import AuditConfig
+from crawler.journal import JOURNAL, count_lines, read_journal
+from crawler.output import base_manifest, write_outputs
+from crawler.sites import SiteList, read_sites
+
+
+class AuditError(Exception):
+    """The audit cannot start (output folder in use, resume of another input...)."""
+
+
+@dataclass
+class AuditResult:
+    out: Path
+    manifest: dict
+    returncode: int
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.manifest["counts"]
+
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+def run_audit(sites: str | Path | SiteList, out: str | Path, config: AuditConfig | None = None,
+              resume: bool = False, overwrite: bool = False, progress: Progress | None = None,
+              column: str | None = None) -> AuditResult:
+    config = config or AuditConfig()
+    out = Path(out)
+    site_list = sites if isinstance(sites, SiteList) else read_sites(sites, column=column)
+    journal_path = out / JOURNAL
+    manifest_path = out / "manifest.json"
+    if journal_path.exists() and not (resume or overwrite):
+        raise AuditError(f"{out} already holds a run; pass --resume to continue it or --overwrite to start again")
+    if resume and manifest_path.exists():
+        previous = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if previous.get("input", {}).get("sha256") != site_list.sha256:
+            raise AuditError(f"{out}: the run there audited a different input file; resume needs the same file")
+    if overwrite and not resume:
+        for name in (JOURNAL, "sites.csv", "evidence.csv", "pages.csv", "manifest.json", "crawl.log"):
+            (out / name).unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = base_manifest(site_list, config.as_dict())
+    done_before = read_journal(journal_path)
+    manifest["resumed_with"] = len(done_before) if resume else 0
+    pending = [s for s in site_list.sites if s.url is not None and s.site_id not in done_before]
+    total = len(pending) + len([s for s in site_list.sites if s.url is not None and s.site_id in done_before])
+    manifest_path.write_text(json.dumps({**manifest, "state": "running"}, ensure_ascii=False, indent=2),
+                             encoding="utf-8")
+    rc = 0
+    if pending:
+        rc = _crawl(pending, config, out, journal_path, total, progress)
+    records = read_journal(journal_path)
+    detail = ("not crawled: the crawl stopped early" + (f" (exit code {rc})" if rc else "")
+              + "; rerun with --resume")
+    manifest["state"] = "complete" if rc == 0 else "incomplete"
+    manifest["crawler_exit_code"] = rc
+    final = write_outputs(site_list, records, out, manifest, missing_detail=detail)
+    return AuditResult(out, final, rc)
+
+
+def _crawl(pending, config: AuditConfig, out: Path, journal_path: Path, total: int,
+           progress: Progress | None) -> int:
+    job = {
+        "config": config.as_dict(),
+        "journal": str(journal_path),
+        "log_file": str(out / "crawl.log"),
+        "parent_pid": os.getpid(),
+        "sites": [{"site_id": s.site_id, "raw": s.raw, "url": s.url} for s in pending],
+    }
+    job_path = out / ".job.json"
+    job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+    env = dict(os.environ)
+    env.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
+    with open(out / "crawl.stderr.log", "ab") as err:
+        child = subprocess.Popen([sys.executable, "-m", "crawler.process", str(job_path)], env=env,
+                                 stdout=err, stderr=err)
+        try:
+            while child.poll() is None:
+                if progress:
+                    progress(min(count_lines(journal_path), total), total)
+                time.sleep(0.25)
+        except BaseException:
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+            raise
+    if progress:
+        progress(min(count_lines(journal_path), total), total)
+    job_path.unlink(missing_ok=True)
+    return child.returncode

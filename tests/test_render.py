@@ -1,0 +1,46 @@
+"""Rendering fallback through Debian's chromium (scrapy-playwright, executable_path)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chanaudit.tables import read_csv
+from crawler.config import CHROMIUM, AuditConfig
+from crawler.runner import run_audit
+from crawler.testing.server import Site, SiteServer
+from tests.conftest import write_sites_csv
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")]
+
+# SYNTHETIC: a chat loader whose URL exists only once the script has run.
+INJECTED = b"""<!doctype html><html lang="ru"><head><meta charset="utf-8"></head><body>
+<h1>\xd0\x9a\xd0\xbe\xd0\xbc\xd0\xbf\xd0\xb0\xd0\xbd\xd0\xb8\xd1\x8f</h1>
+<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore
+et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi.</p>
+<script>(function(){var s=document.createElement('script');s.async=true;
+s.src=['https://code.','jivo','.ru/widget/','Ab12Cd34'].join('');document.body.appendChild(s);})();</script>
+</body></html>"""
+PLAIN = b"""<!doctype html><html lang="ru"><head><meta charset="utf-8"></head><body>
+<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore
+et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi.</p>
+<p><a href="mailto:info@plain.ru">info@plain.ru</a></p></body></html>"""
+
+
+@pytest.mark.parametrize("policy,chat,rendered_pages", [("never", 0, 0), ("auto", 1, 1), ("always", 1, 2)])
+def test_render_policy(tmp_path, policy, chat, rendered_pages):
+    sites = [Site("injected", routes={"/": ("text/html", INJECTED)}),
+             Site("plain", routes={"/": ("text/html", PLAIN)})]
+    with SiteServer(sites) as server:
+        csv_path = write_sites_csv(tmp_path / "in.csv", [{"url": server.url(s.name)} for s in sites])
+        result = run_audit(csv_path, tmp_path / "out",
+                           AuditConfig(render=policy, allow_private=True, delay=0, timeout=10, render_wait_ms=300))
+    frame = read_csv(tmp_path / "out" / "sites.csv")
+    assert list(frame["status"]) == ["ok", "ok"]
+    assert frame.loc[0, "chat"] == chat
+    assert result.manifest["pages_rendered"] == rendered_pages
+    if chat:
+        evidence = read_csv(tmp_path / "out" / "evidence.csv")
+        assert "jivo" in set(evidence[evidence["channel"] == "chat"]["value"])
