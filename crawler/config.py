@@ -20,7 +20,8 @@ class AuditConfig:
     allow_private: bool = False
     obey_robots: bool = True
     user_agent: str = f"chanaudit/{__version__} (support-channel audit; research crawler; +robots.txt obeyed)"
-    concurrency: int = 32  # requests in flight overall
+    concurrency: int = 32  # requests in flight overall (split between workers)
+    workers: int = 0  # crawler processes; 0 = one per core for large lists (each site stays in one worker)
     per_site: int = 1  # requests in flight per site
     delay: float = 1.0  # seconds between requests to one site
     timeout: float = 20.0  # per download

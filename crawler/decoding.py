@@ -8,7 +8,12 @@ UTF-8, else charset-normalizer restricted to the encodings of our markets
 from __future__ import annotations
 
 from charset_normalizer import from_bytes
-from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding, read_bom
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    html_to_unicode,
+    http_content_type_encoding,
+    read_bom,
+)
 
 _CANDIDATES = ["cp1251", "koi8_r", "cp1252", "iso8859_5", "cp866", "latin_1"]
 

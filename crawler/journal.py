@@ -24,18 +24,9 @@ class Journal:
 
     def open(self) -> Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._truncate_partial()
+        repair(self.path)
         self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
         return self
-
-    def _truncate_partial(self) -> None:
-        if not self.path.exists():
-            return
-        data = self.path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            keep = data.rfind(b"\n") + 1
-            with open(self.path, "r+b") as fh:
-                fh.truncate(keep)
 
     def record(self, row: dict, evidence: list[tuple[str, Evidence]], pages: list) -> None:
         line = {
@@ -53,11 +44,32 @@ class Journal:
             self._fh = None
 
 
+def repair(path: Path) -> None:
+    """Cut a last line left half-written by a kill, so that appending stays line-aligned."""
+    path = Path(path)
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with open(path, "r+b") as fh:
+            fh.truncate(data.rfind(b"\n") + 1)
+
+
+def journal_files(path: Path) -> list[Path]:
+    """The journal and those of parallel workers (``journal.jsonl``, ``journal.1.jsonl``...)."""
+    path = Path(path)
+    return sorted(path.parent.glob(path.stem + "*" + path.suffix))
+
+
 def read_journal(path: Path) -> dict[int, dict]:
-    """site_id -> the last complete record of that site."""
+    """site_id -> the last complete record of that site, over all workers' journals."""
     records: dict[int, dict] = {}
-    if not Path(path).exists():
-        return records
+    for part in journal_files(path):
+        _read_one(part, records)
+    return records
+
+
+def _read_one(path: Path, records: dict[int, dict]) -> None:
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             if not line.endswith("\n"):
@@ -67,12 +79,15 @@ def read_journal(path: Path) -> dict[int, dict]:
             except json.JSONDecodeError:
                 continue
             records[int(rec["row"]["site_id"])] = rec
-    return records
 
 
 def count_lines(path: Path) -> int:
-    try:
-        with open(path, "rb") as fh:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
-    except FileNotFoundError:
-        return 0
+    """Finished sites so far, over all workers' journals."""
+    total = 0
+    for part in journal_files(path):
+        try:
+            with open(part, "rb") as fh:
+                total += sum(chunk.count(b"\n") for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""))
+        except FileNotFoundError:
+            continue
+    return total

@@ -1,4 +1,4 @@
-"""Downloader middleware: refuse private, loopback and link-local targets.
+"""Downloader middlewares: site slots, and refusing private/loopback/link-local targets.
 
 Publicly reachable sites only, by default: every request (redirects and
 robots.txt included) is resolved first and refused when any address is not
@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from twisted.internet.error import DNSLookupError
+
+from crawler.urls import site_key
 
 
 class BlockedAddress(IgnoreRequest):
@@ -58,4 +60,16 @@ class AddressGuardMiddleware:
         bad = [a for a in addresses if non_public(a)]
         if bad:
             raise BlockedAddress(f"{host} resolves to non-public address {bad[0]} (use --allow-private to audit it)")
+        return None
+
+
+class SiteSlotMiddleware:
+    """Politeness per *site*: every request (robots.txt too) waits in its site's slot.
+
+    Scrapy keys download slots by hostname; a site's subdomains and, for IP
+    literals, its port (local test sites) belong to one site here.
+    """
+
+    def process_request(self, request, spider=None):
+        request.meta.setdefault("download_slot", site_key(request.url))
         return None

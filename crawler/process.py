@@ -21,7 +21,7 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
     settings = {
         "BOT_NAME": "chanaudit",
         "USER_AGENT": cfg.user_agent,
-        "ROBOTSTXT_OBEY": cfg.obey_robots,
+        "ROBOTSTXT_OBEY": False,  # the spider fetches and obeys robots.txt itself (see AuditSpider)
         "CONCURRENT_REQUESTS": cfg.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": cfg.per_site,
         "DOWNLOAD_DELAY": cfg.delay,
@@ -36,14 +36,17 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
         "DNSCACHE_ENABLED": True,
         "REACTOR_THREADPOOL_MAXSIZE": 20,
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
-        "CONCURRENT_ITEMS": 200,
+        "CONCURRENT_ITEMS": 4,  # callbacks yield a few requests, no items: big values spawn idle tasks per callback
         "LOG_LEVEL": "INFO",
         "LOG_FILE": log_file,
         "LOG_FILE_APPEND": True,
         "CHANAUDIT_ALLOW_PRIVATE": cfg.allow_private,
-        "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.AddressGuardMiddleware": 50},
+        "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.SiteSlotMiddleware": 40,
+                                   "crawler.middlewares.AddressGuardMiddleware": 50},
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
-        "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None},
+        # No listening ports in a crawler: telnet console and remote control off.
+        "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None,
+                       "scrapy.extensions.remote_control.RemoteControl": None},
     }
     if cfg.render != "never" and Path(cfg.chromium).exists():
         handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawler.config import AuditConfig
-from crawler.journal import JOURNAL, count_lines, read_journal
+from crawler.journal import JOURNAL, count_lines, journal_files, read_journal, repair
 from crawler.output import base_manifest, write_outputs
 from crawler.sites import SiteList, read_sites
 
@@ -49,16 +49,20 @@ def run_audit(sites: str | Path | SiteList, out: str | Path, config: AuditConfig
     site_list = sites if isinstance(sites, SiteList) else read_sites(sites, column=column)
     journal_path = out / JOURNAL
     manifest_path = out / "manifest.json"
-    if journal_path.exists() and not (resume or overwrite):
+    if journal_files(journal_path) and not (resume or overwrite):
         raise AuditError(f"{out} already holds a run; pass --resume to continue it or --overwrite to start again")
     if resume and manifest_path.exists():
         previous = json.loads(manifest_path.read_text(encoding="utf-8"))
         if previous.get("input", {}).get("sha256") != site_list.sha256:
             raise AuditError(f"{out}: the run there audited a different input file; resume needs the same file")
     if overwrite and not resume:
-        for name in (JOURNAL, "sites.csv", "evidence.csv", "pages.csv", "manifest.json", "crawl.log"):
+        for part in journal_files(journal_path):
+            part.unlink()
+        for name in ("sites.csv", "evidence.csv", "pages.csv", "manifest.json", "crawl.log"):
             (out / name).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
+    for part in journal_files(journal_path):
+        repair(part)
     manifest = base_manifest(site_list, config.as_dict())
     done_before = read_journal(journal_path)
     manifest["resumed_with"] = len(done_before) if resume else 0
@@ -78,36 +82,52 @@ def run_audit(sites: str | Path | SiteList, out: str | Path, config: AuditConfig
     return AuditResult(out, final, rc)
 
 
+def worker_count(config: AuditConfig, pending: int) -> int:
+    """Explicit ``workers``, or one per core once the list is large enough to pay for it."""
+    if config.workers > 0:
+        return max(1, min(config.workers, pending))
+    return max(1, min(os.cpu_count() or 1, pending // 200, 4))
+
+
 def _crawl(pending, config: AuditConfig, out: Path, journal_path: Path, total: int,
            progress: Progress | None) -> int:
-    job = {
-        "config": config.as_dict(),
-        "journal": str(journal_path),
-        "log_file": str(out / "crawl.log"),
-        "parent_pid": os.getpid(),
-        "sites": [{"site_id": s.site_id, "raw": s.raw, "url": s.url} for s in pending],
-    }
-    job_path = out / ".job.json"
-    job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+    """Crawl in N child processes, sites dealt round-robin, the connection budget split."""
+    n = worker_count(config, len(pending))
     env = dict(os.environ)
     env.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
+    children, jobs = [], []
+    cfg = config.as_dict()
+    cfg["concurrency"] = max(1, config.concurrency // n)
     with open(out / "crawl.stderr.log", "ab") as err:
-        child = subprocess.Popen([sys.executable, "-m", "crawler.process", str(job_path)], env=env,
-                                 stdout=err, stderr=err)
+        for k in range(n):
+            part = journal_path if k == 0 else journal_path.with_name(f"{journal_path.stem}.{k}{journal_path.suffix}")
+            job = {
+                "config": cfg, "journal": str(part), "log_file": str(out / ("crawl.log" if k == 0 else f"crawl.{k}.log")),
+                "parent_pid": os.getpid(),
+                "sites": [{"site_id": s.site_id, "raw": s.raw, "url": s.url} for s in pending[k::n]],
+            }
+            job_path = out / f".job.{k}.json"
+            job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+            jobs.append(job_path)
+            children.append(subprocess.Popen([sys.executable, "-m", "crawler.process", str(job_path)], env=env,
+                                             stdout=err, stderr=err))
         try:
-            while child.poll() is None:
+            while any(c.poll() is None for c in children):
                 if progress:
                     progress(min(count_lines(journal_path), total), total)
                 time.sleep(0.25)
         except BaseException:
-            child.terminate()
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+            for child in children:
+                child.terminate()
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
             raise
     if progress:
         progress(min(count_lines(journal_path), total), total)
-    job_path.unlink(missing_ok=True)
-    return child.returncode
+    for job_path in jobs:
+        job_path.unlink(missing_ok=True)
+    return max((c.returncode for c in children), key=abs)

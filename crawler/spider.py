@@ -8,7 +8,9 @@ to the recorder (the journal) at once, so a killed run loses nothing finished.
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import TextResponse
@@ -17,11 +19,10 @@ from crawler.config import AuditConfig
 from crawler.decoding import decode_html, is_html
 from crawler.detectors import detect
 from crawler.evidence import CHANNELS, Evidence, site_channels
-from crawler.failures import NotHtml, classify
+from crawler.failures import classify
 from crawler.navigation import find_targets
 from crawler.page import Page, ParsedPage
 from crawler.render import needs_rendering
-from crawler.urls import site_key
 
 
 @dataclass
@@ -47,7 +48,7 @@ class SiteState:
     status: str = "ok"
     status_detail: str = ""
     http_status: int | None = None
-    pending: int = 0
+    queue: deque = field(default_factory=deque)  # (url, role, depth, render, static_html) still to fetch
     pages: list[PageRecord] = field(default_factory=list)
     evidence: list[tuple[str, Evidence]] = field(default_factory=list)  # (page_role, evidence)
     rendered: int = 0
@@ -62,6 +63,14 @@ def score_of(flags: dict[str, int]) -> float:
 
 
 class AuditSpider(scrapy.Spider):
+    """One request in flight per site: robots.txt, home, then contacts/support in turn.
+
+    Chaining the requests of a site (instead of queueing them in its download
+    slot) keeps every unit of ``CONCURRENT_REQUESTS`` on the wire: Scrapy
+    counts requests parked in a slot, or behind their robots.txt, as active.
+    robots.txt is fetched and parsed (Protego, as Scrapy does) once per host.
+    """
+
     name = "chanaudit"
 
     def __init__(self, sites: list[dict], config: dict, recorder, **kwargs):
@@ -71,20 +80,46 @@ class AuditSpider(scrapy.Spider):
         self.recorder = recorder
         self.states: dict[int, SiteState] = {}
         self.render_available = self.cfg.render != "never"
+        self.robots: dict[str, object] = {}  # netloc -> Protego parser, or None (allow all)
 
     async def start(self):
         for site in self.sites:
             state = SiteState(site["site_id"], site["raw"], site["url"])
             self.states[state.site_id] = state
-            state.pending = 1
-            yield self._request(state, state.url, "home", 0)
+            state.queue.append((state.url, "home", 0, False, ""))
+            for request in self._next(state):
+                yield request
 
     # -- requests ------------------------------------------------------------
-    def _request(self, state: SiteState, url: str, role: str, depth: int, render: bool = False) -> scrapy.Request:
-        meta = {
-            "site_id": state.site_id, "role": role, "depth": depth, "render": render,
-            "download_slot": site_key(state.final_url or state.url),
-        }
+    def _next(self, state: SiteState) -> list:
+        """The site's next request, or finish the site when nothing is left."""
+        while state.queue:
+            url, role, depth, render, static = state.queue.popleft()
+            netloc = urlsplit(url).netloc
+            if self.cfg.obey_robots and not render and netloc not in self.robots:
+                state.queue.appendleft((url, role, depth, render, static))
+                return [self._robots_request(state, url)]
+            if not render and not self._allowed(url):
+                self._record_error(state, url, role, depth, False, "robots_blocked", "forbidden by robots.txt", None)
+                continue
+            return [self._request(state, url, role, depth, render, static)]
+        self._finish(state)
+        return []
+
+    def _robots_request(self, state: SiteState, url: str) -> scrapy.Request:
+        parts = urlsplit(url)
+        return scrapy.Request(f"{parts.scheme}://{parts.netloc}/robots.txt", callback=self.on_robots,
+                              errback=self.on_robots, dont_filter=True, priority=2,
+                              meta={"site_id": state.site_id, "netloc": parts.netloc, "dont_redirect": False,
+                                    "handle_httpstatus_all": True})
+
+    def _allowed(self, url: str) -> bool:
+        parser = self.robots.get(urlsplit(url).netloc)
+        return parser is None or parser.can_fetch(url, self.cfg.user_agent)
+
+    def _request(self, state: SiteState, url: str, role: str, depth: int, render: bool = False,
+                 static: str = "") -> scrapy.Request:
+        meta = {"site_id": state.site_id, "role": role, "page_depth": depth, "render": render, "static_html": static}
         if render:
             from scrapy_playwright.page import PageMethod
 
@@ -93,24 +128,42 @@ class AuditSpider(scrapy.Spider):
                 "playwright_page_goto_kwargs": {"wait_until": "load", "timeout": self.cfg.render_timeout * 1000},
                 "playwright_page_methods": [PageMethod("wait_for_timeout", self.cfg.render_wait_ms)],
             })
-        # Sub-pages before new homes: sites finish fast and little state is held.
-        priority = {"home": 0}.get(role, 1) + (1 if render else 0)
+        # Sites under way before new homes: they finish fast and little state is held.
+        priority = 0 if role == "home" and not render else 1
         return scrapy.Request(url, callback=self.parse_page, errback=self.on_error, meta=meta,
                               dont_filter=True, priority=priority)
 
     # -- callbacks -------------------------------------------------------------
-    def parse_page(self, response):
+    # Callbacks return lists, not generators: Scrapy inspects the source of a
+    # generator callback on every response (its cache misses bound methods).
+    def on_robots(self, response_or_failure) -> list:
+        from protego import Protego
+
+        response = getattr(response_or_failure, "value", None)
+        response = getattr(response, "response", None) if response is not None else response_or_failure
+        request = response_or_failure.request if hasattr(response_or_failure, "request") else None
+        meta = (response.meta if response is not None else request.meta)
+        parser = None
+        if response is not None and response.status == 200 and isinstance(response, TextResponse):
+            try:
+                parser = Protego.parse(response.text)
+            except Exception:  # noqa: BLE001 - a broken robots.txt allows all, as in Scrapy
+                parser = None
+        self.robots.setdefault(meta["netloc"], parser)
+        state = self.states.get(meta["site_id"])
+        return self._next(state) if state else []
+
+    def parse_page(self, response) -> list:
         meta = response.meta
         state = self.states[meta["site_id"]]
         role, render = meta["role"], meta["render"]
         ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
-        record = PageRecord(state.site_id, response.url, role, meta["depth"], response.status,
+        record = PageRecord(state.site_id, response.url, role, meta["page_depth"], response.status,
                             len(response.body), ctype, int(render),
                             int(1000 * (meta.get("download_latency") or 0)))
         if render:
             html = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
-            static = meta.get("static_html", "")
-            page = Page(response.url, static, response.status, rendered_html=html, role=role)
+            page = Page(response.url, meta.get("static_html", ""), response.status, rendered_html=html, role=role)
             state.rendered += 1
         else:
             if not is_html(ctype, response.body):
@@ -118,8 +171,8 @@ class AuditSpider(scrapy.Spider):
                 state.pages.append(record)
                 if role == "home":
                     self._fail(state, "not_html", record.error, response.status)
-                yield from self._done(state)
-                return
+                    state.queue.clear()
+                return self._next(state)
             html, _enc, _how = decode_html(response.body, ctype)
             page = Page(response.url, html, response.status, role=role)
         state.pages.append(record)
@@ -129,17 +182,12 @@ class AuditSpider(scrapy.Spider):
         parsed = ParsedPage(page)
         for ev in detect(parsed):
             state.evidence.append((role, ev))
-        follow = []
+        if not render and self._should_render(parsed):
+            state.queue.appendleft((response.url, role, meta["page_depth"], True, html))
         if role == "home" and not render:
             targets = find_targets(parsed, state.final_url, max_links=self.cfg.max_pages - 1)
-            follow = [self._request(state, t.url, t.role, 1) for t in targets]
-        if not render and self._should_render(parsed):
-            req = self._request(state, response.url, role, meta["depth"], render=True)
-            req.meta["static_html"] = html
-            follow.append(req)
-        state.pending += len(follow)
-        yield from follow
-        yield from self._done(state)
+            state.queue.extend((t.url, t.role, 1, False, "") for t in targets)
+        return self._next(state)
 
     def _should_render(self, parsed: ParsedPage) -> bool:
         if not self.render_available:
@@ -148,35 +196,32 @@ class AuditSpider(scrapy.Spider):
             return True
         return needs_rendering(parsed) is not None
 
-    def on_error(self, failure):
+    def on_error(self, failure) -> list:
         request = failure.request
         meta = request.meta
         state = self.states[meta["site_id"]]
         status, detail, code = classify(failure)
-        if meta.get("render"):
+        render = bool(meta.get("render"))
+        if render:
             status, detail = "error", f"rendering failed: {detail}"
-            if "Executable doesn't exist" in detail or "executable" in detail.lower():
-                self.render_available = False
-        state.pages.append(PageRecord(state.site_id, request.url, meta["role"], meta["depth"], code, 0, "",
-                                      int(bool(meta.get("render"))), 0, f"{status}: {detail}"))
-        if meta["role"] == "home" and not meta.get("render"):
-            self._fail(state, status, detail, code)
-        return self._done(state)
+        self._record_error(state, request.url, meta["role"], meta["page_depth"], render, status, detail, code)
+        return self._next(state)
 
     # -- bookkeeping -----------------------------------------------------------
+    def _record_error(self, state: SiteState, url: str, role: str, depth: int, render: bool, status: str,
+                      detail: str, code: int | None) -> None:
+        state.pages.append(PageRecord(state.site_id, url, role, depth, code, 0, "", int(render), 0,
+                                      f"{status}: {detail}"))
+        if role == "home" and not render:
+            self._fail(state, status, detail, code)
+            state.queue.clear()
+
     def _fail(self, state: SiteState, status: str, detail: str, code: int | None) -> None:
         state.status, state.status_detail, state.http_status = status, detail, code
 
-    def _done(self, state: SiteState):
-        state.pending -= 1
-        if state.pending <= 0:
-            self._finish(state)
-        return iter(())
-
     def _finish(self, state: SiteState) -> None:
-        if state.site_id not in self.states:
+        if self.states.pop(state.site_id, None) is None:
             return
-        del self.states[state.site_id]
         ok = state.status == "ok"
         evidence = [ev for _, ev in state.evidence]
         flags = site_channels(evidence, messenger_as_chat=self.cfg.messenger_as_chat,
@@ -191,7 +236,7 @@ class AuditSpider(scrapy.Spider):
             "channels": sum(flags.values()) if ok else None,
             "score": round(score_of(flags), 4) if ok else None,
         }
-        self.recorder.record(row, [(role, ev) for role, ev in state.evidence], state.pages)
+        self.recorder.record(row, list(state.evidence), state.pages)
 
     def closed(self, reason):
         for state in list(self.states.values()):

@@ -28,7 +28,7 @@ def test_kill_9_then_resume(tmp_path):
         csv_path = write_sites_csv(tmp_path / "in.csv", [{"url": server.url(s.name), "name": s.name} for s in sites])
         out = tmp_path / "out"
         cmd = [sys.executable, "-m", "chanaudit.cli", "audit", str(csv_path), "--out", str(out), "--allow-private",
-               "--render", "never", "--delay", "0", "--concurrency", "4", "--quiet"]
+               "--render", "never", "--delay", "0", "--concurrency", "4", "--workers", "2", "--quiet"]
         env = {**os.environ, "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "", "PYTHONPATH": str(ROOT)}
         proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
@@ -51,7 +51,8 @@ def test_kill_9_then_resume(tmp_path):
     assert (frame["status"] == "ok").all()
     records = read_journal(out / "journal.jsonl")
     assert sorted(records) == list(range(1, n + 1))
-    assert count_lines(out / "journal.jsonl") == n  # no duplicates
+    assert count_lines(out / "journal.jsonl") == n  # no duplicates, over both workers' journals
+    assert (out / "journal.1.jsonl").exists()
     # the finished sites were not fetched again (3 pages + robots per site at most)
     assert resumed_requests <= (n - done_before) * 4 + 4
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from chanaudit.errors import friendly_errors
@@ -25,6 +32,7 @@ def audit(
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow targets on private/loopback addresses (tests, intranets)."),
     concurrency: int = typer.Option(32, "--concurrency", help="Requests in flight overall."),
     per_site: int = typer.Option(1, "--per-site", help="Requests in flight per site."),
+    workers: int = typer.Option(0, "--workers", help="Crawler processes (0 = one per core for lists over 200 sites)."),
     delay: float = typer.Option(1.0, "--delay", help="Seconds between requests to one site."),
     timeout: float = typer.Option(20.0, "--timeout", help="Seconds per download."),
     max_pages: int = typer.Option(4, "--max-pages", help="Pages per site: home + contacts + support."),
@@ -42,7 +50,7 @@ def audit(
     with friendly_errors(AuditError, ValueError):
         config = AuditConfig(
             render=render, allow_private=allow_private, obey_robots=not no_robots, concurrency=concurrency,
-            per_site=per_site, delay=delay, timeout=timeout, max_pages=max_pages,
+            per_site=per_site, workers=workers, delay=delay, timeout=timeout, max_pages=max_pages,
             max_bytes=int(max_mb * 1024 * 1024), messenger_as_chat=messenger_as_chat,
             **({"user_agent": user_agent} if user_agent else {}),
         )

@@ -62,6 +62,8 @@ class SiteServer:
         self.hang_seconds = hang_seconds
         self.requests = 0
         self.log: list[tuple[str, str]] = []  # (site, path)
+        self.first_request: float | None = None  # time.monotonic() of the first and last request
+        self.last_request: float | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="site-server")
         self._servers: list[asyncio.AbstractServer] = []
@@ -118,6 +120,9 @@ class SiteServer:
                 path = unquote(urlsplit(target).path) or "/"
                 self.requests += 1
                 self.log.append((site.name, path))
+                self.last_request = time.monotonic()
+                if self.first_request is None:
+                    self.first_request = self.last_request
                 if self.latency:
                     await asyncio.sleep(self.latency)
                 keep = await self._respond(site, method, path, writer)

@@ -1,0 +1,93 @@
+"""Parse + detect time for a ~200 KB page, and lxml against BeautifulSoup.
+
+The page is built from the real sites in ../shared/realsites (concatenated
+bodies up to ~200 KB), so the text and markup mix is real. Baseline: the same
+views (text nodes, links, scripts, forms) built with BeautifulSoup's
+html.parser and with bs4 over lxml, timed side by side in this process.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from crawler.detectors import detect  # noqa: E402
+from crawler.page import Page, ParsedPage  # noqa: E402
+
+REALSITES = ROOT.parent / "shared" / "realsites" / "sites"
+
+
+def build_page(target: int = 200_000) -> str:
+    bodies = []
+    for path in sorted(REALSITES.rglob("*.html")):
+        html = path.read_bytes().decode("utf-8", "replace")
+        start, end = html.lower().find("<body"), html.lower().rfind("</body>")
+        bodies.append(html[start:end] if start >= 0 and end > start else html)
+    body, i = "", 0
+    while len(body.encode()) < target:
+        body += bodies[i % len(bodies)]
+        i += 1
+    return f"<!doctype html><html lang='ru'><head><meta charset='utf-8'></head>{body}</body></html>"
+
+
+def timeit(fn, repeat: int = 30) -> list[float]:
+    fn()  # warm caches (compiled regexes, YAML tables)
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def bs4_views(html: str, parser: str):
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, parser)
+    for tag in soup(["script", "style", "template", "noscript"]):
+        tag.extract()
+    texts = [t for t in soup.find_all(string=True) if t.strip()]
+    links = [a.get("href") for a in soup.find_all("a", href=True)]
+    forms = soup.find_all("form")
+    return texts, links, forms
+
+
+def lxml_views(html: str):
+    page = ParsedPage(Page("https://example.ru/", html))
+    return page.text_nodes, page.links, page.scripts, page.forms
+
+
+def main() -> dict:
+    html = build_page()
+    size = len(html.encode())
+    full = timeit(lambda: detect(Page("https://example.ru/", html)))
+    views_lxml = timeit(lambda: lxml_views(html))
+    views_bs4 = timeit(lambda: bs4_views(html, "html.parser"), repeat=10)
+    views_bs4_lxml = timeit(lambda: bs4_views(html, "lxml"), repeat=10)
+    med = statistics.median
+    rows = {
+        "page_kb": round(size / 1024),
+        "parse_detect_median_ms": round(med(full), 2),
+        "parse_detect_p90_ms": round(sorted(full)[int(0.9 * len(full))], 2),
+        "views_lxml_ms": round(med(views_lxml), 2),
+        "views_bs4_htmlparser_ms": round(med(views_bs4), 2),
+        "views_bs4_lxml_ms": round(med(views_bs4_lxml), 2),
+    }
+    print(f"page: {rows['page_kb']} KB built from realsites")
+    print(f"parse + 5 detectors: median {rows['parse_detect_median_ms']} ms, p90 {rows['parse_detect_p90_ms']} ms "
+          f"(target <= 15 ms)")
+    print(f"parse + views, lxml:            {rows['views_lxml_ms']:8.2f} ms  (1.00x)")
+    print(f"parse + views, bs4 html.parser: {rows['views_bs4_htmlparser_ms']:8.2f} ms  "
+          f"({rows['views_bs4_htmlparser_ms'] / rows['views_lxml_ms']:.1f}x slower)")
+    print(f"parse + views, bs4 + lxml:      {rows['views_bs4_lxml_ms']:8.2f} ms  "
+          f"({rows['views_bs4_lxml_ms'] / rows['views_lxml_ms']:.1f}x slower)")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
