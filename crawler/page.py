@@ -19,9 +19,7 @@ from crawler.urls import absolute, tld_of
 
 #: Elements whose text a visitor never reads as content.
 _INVISIBLE = ("script", "style", "template", "noscript", "head", "title", "textarea", "select", "option")
-_TEXT_XPATH = etree.XPath(
-    "//body//text()[" + " and ".join(f"not(ancestor::{t})" for t in _INVISIBLE) + "]"
-)
+_INVISIBLE_SET = frozenset(_INVISIBLE)
 _HTML_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=False, recover=True, huge_tree=False)
 
 #: Language code -> default phone region, when the TLD does not say.
@@ -58,6 +56,37 @@ class Script:
     element: Any
 
 
+def parse_selector(selector: str) -> tuple[str, str, str]:
+    """``div#vk_community_messages`` -> ("div", "#", "vk_community_messages"); ``jdiv`` -> ("jdiv", "", "")."""
+    for mark in ("#", ".", "["):
+        if mark in selector:
+            tag, _, value = selector.partition(mark)
+            return tag.lower(), mark, value.rstrip("]")
+    return selector.lower(), "", ""
+
+
+@dataclass(frozen=True, slots=True)
+class DomIndex:
+    tags: frozenset[str]
+    ids: frozenset[str]
+    classes: frozenset[str]
+    attributes: frozenset[str]
+
+    def may_match(self, selector: str) -> bool:
+        tag, kind, value = parse_selector(selector)
+        if tag and tag not in self.tags:
+            return False
+        if kind == "#":
+            if value.endswith("*"):
+                return any(i.startswith(value[:-1]) for i in self.ids)
+            return value in self.ids
+        if kind == ".":
+            return value in self.classes
+        if kind == "[":
+            return value in self.attributes
+        return True
+
+
 class ParsedPage:
     """A :class:`Page` parsed once with lxml, with cached views for detectors."""
 
@@ -73,9 +102,33 @@ class ParsedPage:
 
     # -- views ---------------------------------------------------------------
     @cached_property
-    def text_nodes(self) -> list[Any]:
-        """Visible text nodes (lxml smart strings: ``.getparent()``, ``.is_tail``)."""
-        return [t for t in _TEXT_XPATH(self.tree) if t.strip()]
+    def text_items(self) -> list[tuple[str, Any]]:
+        """Visible text nodes in document order, each with the element that contains it."""
+        body = self.tree.find("body")
+        root = body if body is not None else self.tree
+        out: list[tuple[str, Any]] = []
+        skip = 0
+        stack: list[Any] = []
+        for event, el in etree.iterwalk(root, events=("start", "end")):
+            tag = el.tag
+            if event == "start":
+                stack.append(el)
+                if skip or not isinstance(tag, str) or tag.lower() in _INVISIBLE_SET:
+                    skip += 1
+                elif el.text and not el.text.isspace():
+                    out.append((el.text, el))
+            else:
+                stack.pop()
+                if skip:
+                    skip -= 1
+                if not skip and el is not root and el.tail and not el.tail.isspace() and stack:
+                    out.append((el.tail, stack[-1]))
+        return out
+
+    @cached_property
+    def text_nodes(self) -> list[str]:
+        """Visible text nodes (comments, scripts, styles, head and form controls excluded)."""
+        return [text for text, _ in self.text_items]
 
     @cached_property
     def visible_text(self) -> str:
@@ -85,10 +138,12 @@ class ParsedPage:
     @cached_property
     def links(self) -> list[Link]:
         out = []
-        for el in self.tree.xpath("//a[@href] | //area[@href]"):
-            href = el.get("href") or ""
+        for el in self.tree.iter("a", "area"):
+            href = el.get("href")
+            if href is None:
+                continue
             words = [el.text_content() if el.tag == "a" else "", el.get("title") or "", el.get("aria-label") or ""]
-            words += [img.get("alt") or "" for img in el.xpath(".//img[@alt]")]
+            words += [img.get("alt") or "" for img in el.iter("img")]
             text = " ".join(" ".join(words).split())
             out.append(Link(absolute(self.base_url, href) or "", href.strip(), text, el))
         return out
@@ -100,6 +155,40 @@ class ParsedPage:
             src = el.get("src")
             out.append(Script(absolute(self.base_url, src) if src else None, el.text or "", el))
         return out
+
+    @cached_property
+    def index(self) -> DomIndex:
+        """Tags, ids, class tokens and attribute names present, from one pass over the tree."""
+        tags, ids, classes, attrs = set(), set(), set(), set()
+        for el in self.tree.iter():
+            tag = el.tag
+            if not isinstance(tag, str):
+                continue
+            tags.add(tag)
+            if el.attrib:
+                attrs.update(el.attrib.keys())
+                if "id" in el.attrib:
+                    ids.add(el.attrib["id"])
+                if "class" in el.attrib:
+                    classes.update(el.attrib["class"].split())
+        return DomIndex(frozenset(tags), frozenset(ids), frozenset(classes), frozenset(attrs))
+
+    def select(self, selector: str) -> list[Any]:
+        """Elements for a mini-selector (``tag``, ``#id``, ``#prefix*``, ``.class``, ``[attr]``, ``tag#id``),
+        answered from :attr:`index` first so that absent selectors cost nothing."""
+        if not self.index.may_match(selector):
+            return []
+        tag, kind, value = parse_selector(selector)
+        tag_test = f"self::{tag}" if tag else "true()"
+        if kind == "#":
+            test = f'starts-with(@id,"{value[:-1]}")' if value.endswith("*") else f'@id="{value}"'
+        elif kind == ".":
+            test = f'contains(concat(" ",normalize-space(@class)," ")," {value} ")'
+        elif kind == "[":
+            test = f"@{value}"
+        else:
+            test = "true()"
+        return self.tree.xpath(f"//*[{tag_test} and {test}]")
 
     @cached_property
     def forms(self) -> list[Any]:

@@ -12,6 +12,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from chanaudit.tables import TableError, read_table
 from crawler.urls import InvalidSiteInput, normalize_site_url
 
@@ -64,13 +66,20 @@ def read_sites(path: str | Path, column: str | None = None, sheet: str | int | N
     except TableError as exc:
         raise SiteListError(str(exc)) from None
     frame = table.frame
+    lines = list(table.lines)
+    if column is None and len(frame.columns) == 1 and _looks_like_site(frame.columns[0]):
+        # A bare list of domains without a header: the first line is a site too.
+        first = frame.columns[0]
+        frame = pd.concat([pd.DataFrame({"site": [first]}), frame.rename(columns={first: "site"})],
+                          ignore_index=True)
+        lines = [(lines[0] - 1) if lines else 1, *lines]
     chosen = _site_column(frame.columns, column, path)
     passthrough = [c for c in frame.columns if c != chosen]
     renamed = {c: (f"input_{c}" if c.lower() in RESERVED else c) for c in passthrough}
     warnings = [f"{path}:{line}: {cells} cells in a row with {len(frame.columns)} columns; extra cells ignored"
                 for line, cells in table.ragged]
     sites: list[SiteInput] = []
-    for idx, (row, line) in enumerate(zip(frame.itertuples(index=False), table.lines, strict=True), start=1):
+    for idx, (row, line) in enumerate(zip(frame.itertuples(index=False), lines, strict=True), start=1):
         values = dict(zip(frame.columns, row, strict=True))
         raw = str(values[chosen] or "")
         extra = {renamed[c]: str(values[c] or "") for c in passthrough}
@@ -82,6 +91,16 @@ def read_sites(path: str | Path, column: str | None = None, sheet: str | int | N
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return SiteList(path, chosen, sites, list(renamed.values()), table.encoding, table.delimiter,
                     table.format, digest, warnings)
+
+
+def _looks_like_site(cell: str) -> bool:
+    if cell.lower().strip() in SITE_COLUMNS:
+        return False
+    try:
+        normalize_site_url(cell)
+    except InvalidSiteInput:
+        return False
+    return True
 
 
 def _site_column(columns, wanted: str | None, path: Path) -> str:

@@ -122,6 +122,8 @@ def absolute(base: str, href: str) -> str | None:
     href = (href or "").strip()
     if not href or href.startswith("#"):
         return None
+    if href.startswith(("http://", "https://")) and " " not in href:
+        return href  # already absolute: skip urljoin (the common case, and hot)
     try:
         url = urljoin(base, href)
     except ValueError:

@@ -1,0 +1,155 @@
+"""Live chat (and messenger links) from the vendor signature table ``signatures/chat.yaml``.
+
+Where a widget shows: a ``<script src>``, an ``<iframe src>``, the code of an
+inline loader (vendor URL quoted, percent-encoded or written by
+``document.write``; JS comments removed first, so a commented-out loader does
+not count), a JS global set inline, or a DOM element (mostly in rendered DOM).
+HTML comments are never part of the parsed views.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote
+
+import yaml
+
+from crawler.evidence import Evidence, make_snippet
+from crawler.page import ParsedPage, element_snippet
+
+_DATA = Path(__file__).resolve().parents[1] / "signatures" / "chat.yaml"
+
+
+@dataclass(frozen=True)
+class Table:
+    ids: list[str]
+    urls: re.Pattern  # one named group per vendor: v0, v1...
+    globals: re.Pattern | None
+    #: per vendor: (literal anchors, its own url+global pattern) — a cheap substring
+    #: test picks the few vendors whose full patterns are worth running on big inline code
+    anchored: list[tuple[tuple[str, ...], re.Pattern | None, re.Pattern | None]]
+    dom: list[tuple[str, list[str]]]  # vendor id, mini-selectors
+    messenger_hrefs: re.Pattern
+    messenger_ids: list[str]
+    messenger_scripts: re.Pattern | None
+    render_hints: re.Pattern
+
+
+def anchors(patterns: list[str]) -> tuple[str, ...]:
+    """The longest plain literal of each pattern ("code.jivo.ru/widget/" -> "jivo.ru/widget/")."""
+    out = []
+    for pat in patterns:
+        plain = re.sub(r"\\(.)", r"\1", re.sub(r"\[[^\]]*\]|\(\?[^)]*\)|[*+?{}()|^$]|\\[dswbDSWB]", " ", pat))
+        runs = [r for r in re.split(r"[^a-z0-9_./:=-]+", plain.lower()) if len(r) >= 4]
+        out.append(max(runs, key=len) if runs else "")
+    return tuple(a for a in out if a)
+
+
+def _alternation(groups: list[tuple[str, list[str]]]) -> re.Pattern | None:
+    parts = [f"(?P<{name}>{'|'.join(pats)})" for name, pats in groups if pats]
+    return re.compile("|".join(parts), re.I) if parts else None
+
+
+@lru_cache(maxsize=1)
+def table() -> Table:
+    data = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+    vendors = data["vendors"]
+    ids = [v["id"] for v in vendors]
+    urls = _alternation([(f"v{i}", v.get("urls", [])) for i, v in enumerate(vendors)])
+    glob = _alternation([(f"v{i}", v.get("globals", [])) for i, v in enumerate(vendors)])
+    anchored = []
+    for v in vendors:
+        pats = [*v.get("urls", []), *v.get("globals", [])]
+        own_urls = re.compile("|".join(v["urls"]), re.I) if v.get("urls") else None
+        own_glob = re.compile("|".join(v["globals"]), re.I) if v.get("globals") else None
+        anchored.append((anchors(pats), own_urls, own_glob))
+    dom = [(v["id"], list(v["dom"])) for v in vendors if v.get("dom")]
+    messengers = data["messengers"]
+    m_hrefs = _alternation([(f"m{i}", m.get("hrefs", [])) for i, m in enumerate(messengers)])
+    m_scripts = _alternation([(f"m{i}", m.get("scripts", [])) for i, m in enumerate(messengers)])
+    hints = _alternation([(h["id"].replace("-", "_"), [h["pattern"]]) for h in data["render_hints"]])
+    return Table(ids, urls, glob, anchored, dom, m_hrefs, [m["id"] for m in messengers], m_scripts, hints)
+
+
+_JS_TOKENS = re.compile(
+    r"""('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`)"""  # string literals: kept
+    r"|//[^\n]*|/\*.*?(?:\*/|$)|<!--[^\n]*|-->[^\n]*",  # comments: dropped
+    re.S,
+)
+
+
+def strip_js_comments(code: str) -> str:
+    """Remove ``//`` and ``/* */`` comments and ``<!--`` lines, leaving string literals intact."""
+    if "/" not in code and "<!--" not in code:
+        return code
+    return _JS_TOKENS.sub(lambda m: m.group(1) or "", code)
+
+
+def _code(text: str) -> str:
+    code = strip_js_comments(text).lower()
+    if "%2f" in code or "%3a" in code:
+        code = code + "\n" + unquote(code)
+    return code.replace("\\/", "/")
+
+
+def detect(page: ParsedPage) -> list[Evidence]:
+    t = table()
+    found: list[Evidence] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(vendor: str, method: str, snippet: str, channel: str = "chat") -> None:
+        if (vendor, method) not in seen:
+            seen.add((vendor, method))
+            found.append(Evidence(channel, vendor, page.url, method, f"{channel}.{vendor}", make_snippet(snippet)))
+
+    def vendor_of(match: re.Match, ids: list[str]) -> str:
+        return ids[int(match.lastgroup[1:])]
+
+    for script in page.scripts:
+        if script.src:
+            src = script.src.lower()
+            m = t.urls.search(src)
+            if m:
+                add(vendor_of(m, t.ids), "script_src", element_snippet(script.element))
+            if t.messenger_scripts is not None and (m := t.messenger_scripts.search(src)):
+                add(vendor_of(m, t.messenger_ids), "script_src", element_snippet(script.element), "messenger")
+            continue
+        if not script.text or (script.element.get("type") or "").lower() in ("application/ld+json", "application/json"):
+            continue
+        code = _code(script.text)
+        for i, (literals, own_urls, own_glob) in enumerate(t.anchored):
+            if not any(a in code for a in literals):
+                continue
+            if own_urls is not None and own_urls.search(code):
+                add(t.ids[i], "inline_script", script.text)
+            if own_glob is not None and own_glob.search(code):
+                add(t.ids[i], "js_global", script.text)
+    for src, el in page.iframes:
+        if src and (m := t.urls.search(src.lower())):
+            add(vendor_of(m, t.ids), "iframe", element_snippet(el))
+    for vendor, selectors in t.dom:
+        for selector in selectors:
+            hits = page.select(selector)
+            if hits:
+                add(vendor, "dom", element_snippet(hits[0]))
+                break
+    for link in page.links:
+        if link.href and (m := t.messenger_hrefs.search(link.href.strip().lower())):
+            add(vendor_of(m, t.messenger_ids), "link", element_snippet(link.element), "messenger")
+    return found
+
+
+def needs_rendering(page: ParsedPage) -> str | None:
+    """A reason to render when a tag manager may inject widgets that static HTML cannot show."""
+    t = table()
+    if any(ev.channel == "chat" for ev in detect(page)):
+        return None
+    for script in page.scripts:
+        text = script.src or script.text or ""
+        m = t.render_hints.search(text.lower())
+        if m:
+            return f"tag manager: {m.lastgroup.replace('_', '-')}"
+    return None

@@ -1,0 +1,158 @@
+"""Email: mailto links, visible text, Cloudflare and Joomla obfuscation, [at]/[собака] forms, JSON-LD.
+
+Text is matched per DOM text node (adjacent nodes are never glued). JSON-LD
+addresses a visitor cannot see are recorded with ``counted=False``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote
+
+import yaml
+
+from crawler.evidence import Evidence, make_snippet
+from crawler.page import ParsedPage, element_snippet
+
+_DATA = Path(__file__).resolve().parents[1] / "signatures" / "contact.yaml"
+
+_LOCAL = r"[a-z0-9][a-z0-9._%+\-]{0,63}"
+_DOMAIN = r"(?:[a-z0-9\u0400-\u04ff](?:[a-z0-9\u0400-\u04ff\-]{0,61}[a-z0-9\u0400-\u04ff])?\.)+[a-z\u0400-\u04ff]{2,24}"
+EMAIL_RE = re.compile(rf"(?<![\w.+\-]){_LOCAL}@{_DOMAIN}(?![\w\-])", re.I)
+_STRING_LITERAL = re.compile(r"'((?:[^'\\\n]|\\.)*)'|\"((?:[^\"\\\n]|\\.)*)\"")
+
+
+@lru_cache(maxsize=1)
+def rules() -> dict:
+    data = yaml.safe_load(_DATA.read_text(encoding="utf-8"))["email"]
+    at = "|".join(re.escape(t) for t in sorted(data["at_tokens"], key=len, reverse=True))
+    dot = "|".join(re.escape(t) for t in sorted(data["dot_tokens"], key=len, reverse=True))
+    open_, close = r"\s*[\[\(\{<]\s*", r"\s*[\]\)\}>]\s*"
+    obf = re.compile(
+        rf"({_LOCAL}){open_}(?:{at}){close}((?:[a-z0-9\u0400-\u04ff\-]+(?:{open_}(?:{dot}){close}|\.))+[a-z\u0400-\u04ff]{{2,24}})",
+        re.I,
+    )
+    dot_re = re.compile(rf"{open_}(?:{dot}){close}", re.I)
+    hint = re.compile(rf"[\[\(\{{<]\s*(?:{at})\s*[\]\)\}}>]", re.I)
+    return {
+        "obfuscated": obf, "dot": dot_re, "hint": hint,
+        "junk": frozenset(a.lower() for a in data["junk_addresses"]),
+        "placeholder_domains": frozenset(d.lower() for d in data["placeholder_domains"]),
+        "placeholder_locals": frozenset(x.lower() for x in data["placeholder_locals"]),
+        "extensions": frozenset(data["file_extensions"]),
+        "third_party": tuple(data["third_party_hosts"]),
+    }
+
+
+def clean(address: str) -> str | None:
+    """Normalise an address and reject junk (files, counters, placeholders, sentry keys)."""
+    r = rules()
+    address = address.strip().strip(".,;:()[]<>\"'").lower()
+    if not EMAIL_RE.fullmatch(address):
+        return None
+    local, _, domain = address.rpartition("@")
+    tld = domain.rsplit(".", 1)[-1]
+    if tld in r["extensions"] or address in r["junk"]:
+        return None
+    if domain in r["placeholder_domains"] or domain.startswith("example."):
+        return None
+    if local in r["placeholder_locals"] and domain in ("gmail.com", "mail.ru", "yandex.ru", "example.com"):
+        return None
+    if any(domain == h or domain.endswith("." + h) for h in r["third_party"]):
+        return None
+    if len(local) >= 24 and re.fullmatch(r"[0-9a-f]+", local):
+        return None  # sentry-style DSN keys
+    return address
+
+
+def detect(page: ParsedPage) -> list[Evidence]:
+    found: list[Evidence] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(address: str | None, method: str, rule: str, snippet: str, counted: bool = True) -> None:
+        value = clean(address or "")
+        if value and (value, rule) not in seen:
+            seen.add((value, rule))
+            found.append(Evidence("email", value, page.url, method, rule, make_snippet(snippet), counted=counted))
+
+    for link in page.links:
+        href = link.href
+        if href[:7].lower() == "mailto:":
+            for part in unquote(href[7:]).split("?")[0].split(","):
+                add(part, "mailto", "email.mailto", element_snippet(link.element))
+        elif "/cdn-cgi/l/email-protection#" in href:
+            add(decode_cfemail(href.split("#", 1)[1]), "cloudflare", "email.cfemail", element_snippet(link.element))
+    for el in page.tree.xpath("//*[@data-cfemail]"):
+        add(decode_cfemail(el.get("data-cfemail")), "cloudflare", "email.cfemail", element_snippet(el))
+
+    r = rules()
+    for text in page.text_nodes:
+        if "@" in text:
+            for m in EMAIL_RE.finditer(text):
+                add(m.group(0), "text", "email.text", text)
+        if ("[" in text or "(" in text or "{" in text or "<" in text) and r["hint"].search(text):
+            for m in r["obfuscated"].finditer(text):
+                domain = r["dot"].sub(".", m.group(2))
+                add(f"{m.group(1)}@{domain}", "text", "email.obfuscated", text)
+
+    for script in page.scripts:
+        text = script.text
+        if not text:
+            continue
+        kind = (script.element.get("type") or "").lower()
+        if kind == "application/ld+json":
+            for address in _jsonld_emails(text):
+                add(address, "jsonld", "email.jsonld", text, counted=False)
+        elif "document.write" in text and ("&#64;" in text or "@" in text):
+            for address in _joomla(text):
+                add(address, "script", "email.joomla", text)
+    return found
+
+
+def decode_cfemail(hexstr: str | None) -> str | None:
+    """Cloudflare email protection: the first byte is the key, XOR it out of the rest (UTF-8)."""
+    try:
+        data = bytes.fromhex((hexstr or "").strip())
+    except ValueError:
+        return None
+    if len(data) < 2:
+        return None
+    key = data[0]
+    try:
+        return bytes(b ^ key for b in data[1:]).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _joomla(script: str) -> list[str]:
+    """Joomla email cloaking: string literals with HTML entities joined by document.write."""
+    pieces = [a if a is not None else b for a, b in _STRING_LITERAL.findall(script)]
+    joined = html.unescape("".join(p.replace("\\'", "'").replace('\\"', '"') for p in pieces))
+    return [m.group(0) for m in EMAIL_RE.finditer(joined.replace("mailto:", " "))]
+
+
+def _jsonld_emails(text: str) -> list[str]:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, ValueError):
+        return [m.group(0) for m in EMAIL_RE.finditer(text)]
+    out: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key.lower() == "email" and isinstance(value, str):
+                    out.append(value.removeprefix("mailto:"))
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(data)
+    return out
+

@@ -1,0 +1,143 @@
+"""Phone: tel:/callto: links and text numbers via ``phonenumbers``, region from the site.
+
+Text is assembled per block: text nodes inside one block element are joined
+with a space (so ``<span>+7 (863)</span> 267-85-37`` is one number), blocks
+are separated by line breaks (which the matcher never crosses). Numbers next
+to ИНН/ОГРН/КПП/р/с are rejected; bare digit runs need a phone label nearby.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote
+
+import phonenumbers
+import yaml
+from phonenumbers import PhoneNumberFormat, PhoneNumberMatcher
+
+from crawler.evidence import Evidence, make_snippet
+from crawler.page import ParsedPage, element_snippet
+
+_DATA = Path(__file__).resolve().parents[1] / "signatures" / "contact.yaml"
+_INLINE = frozenset({"span", "b", "strong", "a", "em", "i", "u", "font", "small", "big", "sup", "sub", "nobr",
+                     "abbr", "bdi", "bdo", "mark", "q", "s", "time", "wbr", "label", "code"})
+_DIGITS = re.compile(r"\d")
+_RUN = re.compile(r"[\d\s()\-‐‑‒–—.+\u00a0]{7,}")
+
+
+@lru_cache(maxsize=1)
+def rules() -> dict:
+    data = yaml.safe_load(_DATA.read_text(encoding="utf-8"))["phone"]
+
+    def words(items):
+        alts = "|".join(re.escape(w) for w in sorted(items, key=len, reverse=True))
+        return re.compile(rf"(?<![a-zа-яё])(?:{alts})(?![a-zа-яё])", re.I)
+
+    return {"labels": words(data["labels"]), "forbidden": words(data["forbidden"]),
+            "context": int(data["context_chars"]), "min_digits": int(data["min_digits"])}
+
+
+def e164(number) -> str:
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def parse_href(raw: str, region: str):
+    """A tel:/callto: target -> PhoneNumber or None (the region is used when no + is given)."""
+    text = unquote(raw).split(";")[0].split("?")[0].strip()
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.is_valid_number(number) or phonenumbers.is_possible_number(number):
+        return number
+    return None
+
+
+def _block_lines(page: ParsedPage) -> list[str]:
+    """Visible text, inline runs joined by spaces, blocks by newlines."""
+    lines: list[str] = []
+    current: list[str] = []
+    current_block = None
+    for node, owner in page.text_items:
+        block = owner
+        while block is not None and isinstance(block.tag, str) and block.tag in _INLINE:
+            block = block.getparent()
+        if block is not current_block and current:
+            lines.append(" ".join(current))
+            current = []
+        current_block = block
+        current.append(" ".join(node.split()))
+    if current:
+        lines.append(" ".join(current))
+    return lines
+
+
+def detect(page: ParsedPage) -> list[Evidence]:
+    region = page.region
+    found: list[Evidence] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(number, method: str, rule: str, snippet: str, detail: str = "", counted: bool = True) -> None:
+        value = e164(number)
+        if (value, rule) not in seen:
+            seen.add((value, rule))
+            found.append(Evidence("phone", value, page.url, method, rule, make_snippet(snippet), detail, counted))
+
+    for link in page.links:
+        scheme, _, target = link.href.partition(":")
+        scheme = scheme.lower().strip()
+        if scheme in ("tel", "callto") and target:
+            number = parse_href(target.lstrip("/"), region)
+            if number is not None:
+                add(number, scheme, f"phone.{scheme}", element_snippet(link.element))
+
+    r = rules()
+    single = "\n".join(" ".join(t.split()) for t in page.text_nodes)
+    for line in _block_lines(page):
+        if len(_DIGITS.findall(line)) < r["min_digits"] or not _RUN.search(line):
+            continue
+        for match in PhoneNumberMatcher(line, region):
+            before = line[max(0, match.start - r["context"]):match.start]
+            if r["forbidden"].search(before):
+                continue
+            raw = match.raw_string
+            glued = match.start > 0 and line[match.start - 1].isalnum()
+            bare = raw.isdigit() and len(raw) >= 10
+            if (glued or bare) and not r["labels"].search(before):
+                continue
+            detail = f"ext {match.number.extension}" if match.number.extension else ""
+            rule = "phone.text" if " ".join(raw.split()) in single else "phone.split"
+            add(match.number, "text", rule, line[max(0, match.start - 40):match.end + 20], detail)
+
+    for script in page.scripts:
+        if (script.element.get("type") or "").lower() == "application/ld+json" and script.text:
+            for raw in _jsonld_phones(script.text):
+                number = parse_href(raw, region)
+                if number is not None and phonenumbers.is_valid_number(number):
+                    add(number, "jsonld", "phone.jsonld", script.text, counted=False)
+    return found
+
+
+def _jsonld_phones(text: str) -> list[str]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    out: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key.lower() in ("telephone", "phone") and isinstance(value, str):
+                    out.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(data)
+    return out
