@@ -132,7 +132,8 @@ def _joomla(script: str) -> list[str]:
     """Joomla email cloaking: string literals with HTML entities joined by document.write."""
     pieces = [a if a is not None else b for a, b in _STRING_LITERAL.findall(script)]
     joined = html.unescape("".join(p.replace("\\'", "'").replace('\\"', '"') for p in pieces))
-    return [m.group(0) for m in EMAIL_RE.finditer(joined.replace("mailto:", " "))]
+    joined = re.sub(r"mailto:?", " ", joined, flags=re.I)  # the prefix is assembled from pieces too
+    return [m.group(0) for m in EMAIL_RE.finditer(joined)]
 
 
 def _jsonld_emails(text: str) -> list[str]:

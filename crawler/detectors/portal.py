@@ -42,9 +42,10 @@ class Rules:
     login_actions: re.Pattern
 
 
-def _words(items) -> re.Pattern:
+def _words(items, stems: bool = False) -> re.Pattern:
+    """Whole words; with ``stems`` a word may go on (Russian endings: партнёр-а, сотрудник-ов)."""
     alts = "|".join(re.escape(w) for w in sorted(items, key=len, reverse=True))
-    return re.compile(rf"(?<![\w])(?:{alts})(?![\w])", re.I)
+    return re.compile(rf"(?<![\w])(?:{alts})" + ("" if stems else r"(?![\w])"), re.I)
 
 
 @lru_cache(maxsize=1)
@@ -57,7 +58,7 @@ def rules() -> Rules:
         _words(d["words"]["strong"]), _words(d["words"]["weak"]),
         frozenset(d["slugs"]), frozenset(d["subdomains"]),
         re.compile("|".join(ex["hosts"]), re.I), re.compile("|".join(ex["paths"]), re.I),
-        _words(ex["words"]), re.compile("|".join(ex["login_actions"]), re.I),
+        _words(ex["words"], stems=True), re.compile("|".join(ex["login_actions"]), re.I),
     )
 
 

@@ -1,0 +1,175 @@
+"""Email and phone detectors on the traps named in SIGNALS.md and the realsites labels (synthetic pages)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from crawler.detectors import email, phone
+from crawler.detectors.email import decode_cfemail
+from crawler.page import Page, ParsedPage
+
+
+def page(body: str, url: str = "https://firm.ru/", lang: str = "ru", region: str | None = None) -> ParsedPage:
+    return ParsedPage(Page(url, f'<html lang="{lang}"><head><title>t</title></head><body>{body}</body></html>',
+                           region=region))
+
+
+def emails(body, **kw):
+    return {(e.value, e.rule) for e in email.detect(page(body, **kw)) if e.counted}
+
+
+def phones(body, **kw):
+    return {e.value for e in phone.detect(page(body, **kw)) if e.counted}
+
+
+def cf_encode(address: str, key: int = 0x42) -> str:
+    return f"{key:02x}" + "".join(f"{b ^ key:02x}" for b in address.encode())
+
+
+# --- email ------------------------------------------------------------------
+def test_mailto_with_subject_and_percent():
+    assert emails('<a href="mailto:Info%40Firm.ru?subject=Заявка">пишите</a>') == {("info@firm.ru", "email.mailto")}
+
+
+def test_text_per_node_never_glued():
+    # "info" and "@firm.ru" in adjacent nodes are not one address
+    assert emails("<span>info</span><span>@firm.ru</span>") == set()
+    assert emails("<p>Почта: sales@firm.ru</p>") == {("sales@firm.ru", "email.text")}
+
+
+def test_cloudflare_both_forms():
+    hexed = cf_encode("info@firm.ru")
+    body = (f'<a href="/cdn-cgi/l/email-protection#{hexed}"><span class="__cf_email__" '
+            f'data-cfemail="{hexed}">[email&#160;protected]</span></a>')
+    assert emails(body) == {("info@firm.ru", "email.cfemail")}
+    assert decode_cfemail(cf_encode("почта@фирма.рф")) == "почта@фирма.рф"  # UTF-8 after XOR
+
+
+def test_joomla_cloaking():
+    body = """<script type='text/javascript'>
+ <!--
+ var prefix = '&#109;a' + 'i&#108;' + '&#116;o';
+ var addy1 = 'sup&#112;ort' + '&#64;';
+ addy1 = addy1 + 'f&#105;rm' + '&#46;' + 'r&#117;';
+ document.write('<a ' + 'href=' + '\\'' + prefix + ':' + addy1 + '\\'>');
+ document.write(addy1);
+ //-->
+ </script>"""
+    assert emails(body) == {("support@firm.ru", "email.joomla")}
+
+
+@pytest.mark.parametrize("text", ["info [at] firm [dot] ru", "info(собака)firm.ru", "info [собака] firm [точка] ru",
+                                  "info{at}firm{dot}ru"])
+def test_obfuscated_forms(text):
+    assert emails(f"<p>{text}</p>") == {("info@firm.ru", "email.obfuscated")}
+
+
+def test_bare_at_inside_words_is_not_an_address():
+    assert emails("<p>Look at firm dot ru for our prices at noon</p>") == set()
+
+
+def test_entities_decode_to_text():
+    assert emails("<p>office&#64;firm.ru</p>") == {("office@firm.ru", "email.text")}
+
+
+@pytest.mark.parametrize("junk", ["logo@2x.png", "Rating@Mail.ru", "example@example.com", "name@domain.com",
+                                  "jane@example.com", "wght@400", "3f4b2c1d5e6f7a8b9c0d1e2f3a4b5c6d@sentry.io",
+                                  "user@yoursite.com"])
+def test_junk_rejected(junk):
+    assert emails(f"<p>{junk}</p>") == set()
+
+
+def test_google_maps_coordinates_rejected():
+    assert emails('<a href="https://www.google.com/maps/place/@55.75,37.61,17z">карта</a><p>@55.751244,37.618423</p>') == set()
+
+
+def test_jsonld_recorded_not_counted():
+    body = '<script type="application/ld+json">{"@type":"Organization","email":"shawn@firm.com"}</script>'
+    found = email.detect(page(body))
+    assert [(e.value, e.rule, e.counted) for e in found] == [("shawn@firm.com", "email.jsonld", False)]
+
+
+def test_placeholder_attribute_is_not_text():
+    assert emails('<input type="email" placeholder="simple@gmail.com">') == set()
+
+
+def test_contact_yaml_rows_each_tested():
+    """Every junk address and placeholder domain in the table is rejected (a test per row)."""
+    from pathlib import Path
+
+    data = yaml.safe_load((Path(email.__file__).parents[1] / "signatures" / "contact.yaml").read_text("utf-8"))
+    for address in data["email"]["junk_addresses"]:
+        assert email.clean(address) is None, address
+    for domain in data["email"]["placeholder_domains"]:
+        assert email.clean(f"info@{domain}") is None, domain
+    for ext in data["email"]["file_extensions"]:
+        assert email.clean(f"logo@2x.{ext}") is None, ext
+    for host in data["email"]["third_party_hosts"]:
+        assert email.clean(f"abc@{host}") is None, host
+    for token in data["email"]["at_tokens"]:
+        assert emails(f"<p>info [{token}] firm.ru</p>") == {("info@firm.ru", "email.obfuscated")}, token
+
+
+# --- phone ------------------------------------------------------------------
+@pytest.mark.parametrize("text,e164", [
+    ("+7 (495) 123-45-67", "+74951234567"),
+    ("8 (812) 555-12-34", "+78125551234"),
+    ("8-800-555-35-35", "+78005553535"),
+    ("(495)\u00a0\u00a0221-06-63", "+74952210663"),  # NBSP, no country code (realsites ru-artw)
+    ("+7 495 123\u201345\u201367", "+74951234567"),  # en dashes
+    ("+7 (343) 201-00-67 доб. 123", "+73432010067"),
+])
+def test_russian_formats(text, e164):
+    assert phones(f"<p>Телефон: {text}</p>") == {e164}
+
+
+def test_split_across_spans():
+    found = phone.detect(page("<p><span>+7 (863)</span> 267-85-37</p>"))
+    assert [(e.value, e.rule) for e in found] == [("+78632678537", "phone.split")]
+
+
+def test_tel_and_callto_links():
+    body = '<a href="callto:+78632260839">позвонить</a><a href="tel:8436086560">Call</a>'
+    assert phones(body, url="https://firm.com/", lang="en") == {"+78632260839", "+18436086560"}
+
+
+def test_region_follows_the_site():
+    # +38 numbers on a .com.ua site, a local number on a .ua site
+    assert phones('<a href="tel:+380933904048">Kyiv</a>', url="https://sysit.com.ua/") == {"+380933904048"}
+    assert phones("<p>Тел.: (044) 123-45-67</p>", url="https://firm.com.ua/") == {"+380441234567"}
+
+
+@pytest.mark.parametrize("text", ["ИНН 7713793002", "ОГРН 1147746435872", "КПП 771301001",
+                                  "р/с 40702810938000012345", "БИК 044525225"])
+def test_registration_numbers_rejected(text):
+    assert phones(f"<p>{text}</p>") == set()
+
+
+def test_glued_digits_need_a_label():
+    assert phones("<p>заказ74951234567 оформлен</p>") == set()
+    assert phones("<p>Артикул 74951234567</p>") == set()
+    assert phones("<p>тел 74951234567</p>") == {"+74951234567"}
+
+
+def test_dates_are_not_phones():
+    assert phones("<p>Работаем с 01.02.2016 по 31.12.2026, 10:00-19:00</p>") == set()
+
+
+def test_number_in_html_comment_does_not_count():
+    assert phones("<!-- +7 (812) 700 78 96 --><p>Контакты</p>") == set()
+
+
+def test_extension_kept_in_detail():
+    found = phone.detect(page("<p>Тел. +7 (495) 123-45-67 доб. 123</p>"))
+    assert found[0].detail == "ext 123"
+
+
+def test_label_and_forbidden_rows():
+    from pathlib import Path
+
+    data = yaml.safe_load((Path(phone.__file__).parents[1] / "signatures" / "contact.yaml").read_text("utf-8"))
+    for label in data["phone"]["labels"]:
+        assert phones(f"<p>{label} 74951234567</p>") == {"+74951234567"}, label
+    for word in data["phone"]["forbidden"]:
+        assert phones(f"<p>{word} +7 (495) 123-45-67</p>") == set(), word
