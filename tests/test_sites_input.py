@@ -86,3 +86,12 @@ def test_binary_file_is_a_clear_error(tmp_path):
     path.write_bytes("url\nexample.ru\n".encode("utf-16"))
     with pytest.raises(SiteListError, match="binary content"):
         read_sites(path)
+
+
+def test_headerless_list_of_domains(tmp_path):
+    path = tmp_path / "list.txt"
+    path.write_text("example.ru\nпример.рф\n\nexample.com\n", encoding="utf-8")
+    sites = read_sites(path)
+    assert [s.url for s in sites.sites] == ["http://example.ru/", "http://xn--e1afmkfd.xn--p1ai/",
+                                            "http://example.com/"]
+    assert [s.line for s in sites.sites] == [1, 2, 4]

@@ -1,0 +1,66 @@
+"""``chanaudit score DIR``: score, rank, winners and the sensitivity of the ranking."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chanaudit.errors import UserError, friendly_errors
+
+
+def score(
+    audit_dir: Path = typer.Argument(..., help="An audit folder (holds sites.csv)."),
+    weights_file: Path = typer.Option(None, "--weights", help="TOML file with a [weights] table."),
+    weight: list[str] = typer.Option(None, "--weight", help="Override one weight: channel=value (repeatable)."),
+    normalise: bool = typer.Option(False, "--normalise", help="Rescale the weights to sum to 1."),
+    top: int = typer.Option(10, "--top", help="How many winners."),
+    draws: int = typer.Option(1000, "--draws", help="Weight perturbations for the sensitivity analysis."),
+    concentration: float = typer.Option(50.0, "--concentration", help="Dirichlet concentration (larger = smaller moves)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the perturbations."),
+    as_json: bool = typer.Option(False, "--json", help="Print the winners as JSON."),
+) -> None:
+    """Score every site (weighted channels), rank with ties, write scores/top/sensitivity CSVs."""
+    from chanaudit.tables import read_csv, write_csv
+    from scoring.rank import score_sites, top_n
+    from scoring.sensitivity import rank_sensitivity
+    from scoring.weights import InvalidWeights, default_weights, load_weights, parse_weights
+
+    with friendly_errors(InvalidWeights):
+        path = audit_dir / "sites.csv"
+        if not path.exists():
+            raise UserError(f"{path}: no such file (is {audit_dir} an audit folder?)")
+        sites = read_csv(path)
+        base = load_weights(weights_file, normalise) if weights_file else default_weights()
+        weights = parse_weights(weight or [], base, normalise) if weight else base
+        scored = score_sites(sites, weights)
+        winners = top_n(scored, top)
+        sens, stats = rank_sensitivity(sites, weights, n_draws=draws, concentration=concentration, top=top,
+                                       seed=seed)
+        write_csv(scored, audit_dir / "scores.csv")
+        write_csv(winners, audit_dir / "top.csv")
+        write_csv(sens, audit_dir / "sensitivity.csv")
+        (audit_dir / "scoring.json").write_text(json.dumps({"weights": weights, **stats}, indent=2), encoding="utf-8")
+    if as_json:
+        typer.echo(winners.to_json(orient="records", force_ascii=False))
+        return
+    console = Console()
+    share = dict(zip(sens["site_id"], sens["share_top_n"], strict=True))
+    table = Table(title=f"top {top} / лучшие {top}  (weights / веса: "
+                  + ", ".join(f"{k} {v:g}" for k, v in weights.items()) + ")")
+    for col in ("rank / место", "site / сайт", "score / балл", "channels / каналы", f"in top {top} / в топ-{top}"):
+        table.add_column(col)
+    for _, r in winners.iterrows():
+        label = r.get("name") or r.get("final_url") or r.get("url") or r["site_id"]
+        present = " ".join(ch for ch in ("email", "phone", "chat", "form", "portal") if r.get(ch) == 1)
+        table.add_row(str(r["rank"]), str(label), f"{r['score']:.1f}", present, f"{share.get(r['site_id'], 0):.0%}")
+    console.print(table)
+    console.print(f"Kendall tau (base vs perturbed scores): mean {stats['kendall_tau_mean']:.3f}, "
+                  f"5th percentile {stats['kendall_tau_p05']:.3f} over {draws} draws")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("score")(score)

@@ -1,0 +1,1 @@
+"""Weights, score, rank and the sensitivity of the ranking to the weights."""

@@ -1,0 +1,112 @@
+"""Scoring: weights, scores, ties, winners, sensitivity (expected values by hand)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from chanaudit.cli import app
+from chanaudit.tables import read_csv, write_csv
+from scoring.rank import score_flags, score_sites, top_n
+from scoring.sensitivity import rank_sensitivity
+from scoring.weights import InvalidWeights, default_weights, load_weights, parse_weights, validate
+
+
+def sites_frame() -> pd.DataFrame:
+    """SYNTHETIC audit: five ok sites, one failed."""
+    rows = [
+        # name, email, phone, chat, form, portal
+        ("all", 1, 1, 1, 1, 1),      # hand: 1.0
+        ("portal", 1, 1, 0, 0, 1),   # hand: 0.1+0.1+0.4 = 0.6
+        ("chatform", 1, 1, 1, 1, 0),  # hand: 0.1+0.1+0.2+0.2 = 0.6 (tie with "portal")
+        ("contacts", 1, 1, 0, 0, 0),  # hand: 0.2
+        ("nothing", 0, 0, 0, 0, 0),   # hand: 0.0
+    ]
+    frame = pd.DataFrame(rows, columns=["name", "email", "phone", "chat", "form", "portal"])
+    frame.insert(0, "site_id", range(1, 6))
+    frame["status"] = "ok"
+    failed = {"site_id": 6, "name": "down", "status": "timeout"}
+    return pd.concat([frame, pd.DataFrame([failed])], ignore_index=True)
+
+
+def test_defaults_and_score_flags():
+    assert default_weights() == {"email": 0.1, "phone": 0.1, "chat": 0.2, "form": 0.2, "portal": 0.4}
+    assert score_flags({"email": 1, "phone": 1, "portal": 1}, default_weights()) == 0.6  # hand: .1+.1+.4
+
+
+def test_competition_ranking_with_ties():
+    scored = score_sites(sites_frame(), default_weights()).set_index("name")
+    assert scored.loc["all", "score"] == 1.0
+    assert scored.loc["portal", "rank"] == scored.loc["chatform", "rank"] == 2  # tie shares rank 2
+    assert scored.loc["contacts", "rank"] == 4  # "1224": the next rank skips
+    assert scored.loc["contacts", "rank_dense"] == 3
+    assert pd.isna(scored.loc["down", "score"]) and pd.isna(scored.loc["down", "rank"])
+
+
+def test_top_n_keeps_ties_at_the_cut():
+    scored = score_sites(sites_frame(), default_weights())
+    assert list(top_n(scored, 2)["name"]) == ["all", "portal", "chatform"]
+    assert list(top_n(scored, 2, include_ties=False)["name"]) == ["all", "portal"]
+
+
+@pytest.mark.parametrize("weights,message", [
+    ({"email": 0.5}, "missing weight"),
+    ({**dict.fromkeys(["email", "phone", "chat", "form"], 0.2), "portal": 0.2, "fax": 0.1}, "unknown channel"),
+    ({"email": -0.1, "phone": 0.3, "chat": 0.2, "form": 0.2, "portal": 0.4}, ">= 0"),
+    ({"email": 0.2, "phone": 0.2, "chat": 0.2, "form": 0.2, "portal": 0.4}, "sum to 1.2"),
+])
+def test_invalid_weights(weights, message):
+    with pytest.raises(InvalidWeights, match=message):
+        validate(weights)
+
+
+def test_normalise_and_parse():
+    w = validate({"email": 1, "phone": 1, "chat": 2, "form": 2, "portal": 4}, normalise=True)
+    assert w == pytest.approx(default_weights())  # hand: each / 10
+    assert parse_weights(["portal=0.3", "email=0.2"])["portal"] == 0.3
+    with pytest.raises(InvalidWeights, match="channel=value"):
+        parse_weights(["portal"])
+
+
+def test_weights_file(tmp_path):
+    path = tmp_path / "w.toml"
+    path.write_text("[weights]\nemail=0.2\nphone=0.2\nchat=0.2\nform=0.2\nportal=0.2\n", encoding="utf-8")
+    assert load_weights(path)["portal"] == 0.2
+    path.write_text("weights = 1", encoding="utf-8")
+    with pytest.raises(InvalidWeights, match="no \\[weights\\] table"):
+        load_weights(path)
+
+
+def test_sensitivity_deterministic_and_dominant_site():
+    a, sa = rank_sensitivity(sites_frame(), default_weights(), n_draws=200, seed=1, top=1)
+    b, sb = rank_sensitivity(sites_frame(), default_weights(), n_draws=200, seed=1, top=1)
+    pd.testing.assert_frame_equal(a, b)
+    best = a.set_index("name").loc["all"]
+    assert best["share_top_n"] == 1.0  # all five channels beats any weighting
+    assert a.set_index("name").loc["nothing", "share_top_n"] == 0.0
+    assert sa["n_draws"] == 200
+
+
+def test_sensitivity_tau_is_one_when_weights_barely_move():
+    no_ties = sites_frame().query("name != 'chatform'")  # scores 1.0, 0.6, 0.2, 0.0: no ties to break
+    _, stats = rank_sensitivity(no_ties, default_weights(), n_draws=50, concentration=1e7, seed=0)
+    assert stats["kendall_tau_mean"] == pytest.approx(1.0)
+
+
+def test_sensitivity_tau_below_one_when_ties_break():
+    # the 0.6/0.6 tie is broken by any perturbation: tau-b < 1 (hand: one of 10 pairs tied in base only)
+    _, stats = rank_sensitivity(sites_frame(), default_weights(), n_draws=50, concentration=1e7, seed=0)
+    assert stats["kendall_tau_mean"] < 1.0
+
+
+def test_score_command(tmp_path):
+    write_csv(sites_frame(), tmp_path / "sites.csv")
+    result = CliRunner().invoke(app, ["score", str(tmp_path), "--top", "2", "--draws", "50"])
+    assert result.exit_code == 0, result.output
+    assert "Kendall tau" in result.output
+    assert list(read_csv(tmp_path / "top.csv")["name"]) == ["all", "portal", "chatform"]
+    bad = CliRunner().invoke(app, ["score", str(tmp_path), "--weight", "portal=2"])
+    assert bad.exit_code == 2 and "sum to" in bad.output
+    missing = CliRunner().invoke(app, ["score", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
