@@ -39,6 +39,9 @@ class Page:
     role: str = "home"
     #: Forced phone region (ISO 3166 alpha-2); guessed from TLD and language otherwise.
     region: str | None = None
+    #: The site's public URL when the page was fetched from a copy (a local mirror,
+    #: an archive): same-site and region rules use it instead of ``url``.
+    site_url: str | None = None
 
 
 @dataclass(slots=True)
@@ -93,6 +96,7 @@ class ParsedPage:
     def __init__(self, page: Page):
         self.page = page
         self.url = page.url
+        self.site_url = page.site_url or page.url
         self.rendered = page.rendered_html is not None
         source = page.rendered_html if page.rendered_html is not None else page.html
         self.source: str = source or ""
@@ -219,7 +223,7 @@ class ParsedPage:
         """Phone region: forced, else the ccTLD, else the page language, else RU."""
         if self.page.region:
             return self.page.region.upper()
-        last = tld_of(self.url).split(".")[-1] if tld_of(self.url) else ""
+        last = tld_of(self.site_url).split(".")[-1] if tld_of(self.site_url) else ""
         region = _TLD_REGION.get(last) or (last.upper() if len(last) == 2 else "")
         if region in phonenumbers.SUPPORTED_REGIONS:
             return region

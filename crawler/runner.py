@@ -21,6 +21,7 @@ from crawler.config import AuditConfig
 from crawler.journal import JOURNAL, count_lines, journal_files, read_journal, repair
 from crawler.output import base_manifest, write_outputs
 from crawler.sites import SiteList, read_sites
+from crawler.urls import InvalidSiteInput, normalize_site_url
 
 
 class AuditError(Exception):
@@ -82,6 +83,17 @@ def run_audit(sites: str | Path | SiteList, out: str | Path, config: AuditConfig
     return AuditResult(out, final, rc)
 
 
+def public_url(site) -> str | None:
+    """A ``domain`` column beside the fetched ``url``: the site's public identity (audits of copies)."""
+    domain = (site.extra.get("domain") or "").strip()
+    if not domain:
+        return None
+    try:
+        return normalize_site_url(domain)
+    except InvalidSiteInput:
+        return None
+
+
 def worker_count(config: AuditConfig, pending: int) -> int:
     """Explicit ``workers``, or one per core once the list is large enough to pay for it."""
     if config.workers > 0:
@@ -105,7 +117,8 @@ def _crawl(pending, config: AuditConfig, out: Path, journal_path: Path, total: i
             job = {
                 "config": cfg, "journal": str(part), "log_file": str(out / ("crawl.log" if k == 0 else f"crawl.{k}.log")),
                 "parent_pid": os.getpid(),
-                "sites": [{"site_id": s.site_id, "raw": s.raw, "url": s.url} for s in pending[k::n]],
+                "sites": [{"site_id": s.site_id, "raw": s.raw, "url": s.url, "public_url": public_url(s)}
+                          for s in pending[k::n]],
             }
             job_path = out / f".job.{k}.json"
             job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")

@@ -44,6 +44,7 @@ class SiteState:
     site_id: int
     raw: str
     url: str
+    public_url: str | None = None
     final_url: str = ""
     status: str = "ok"
     status_detail: str = ""
@@ -84,7 +85,7 @@ class AuditSpider(scrapy.Spider):
 
     async def start(self):
         for site in self.sites:
-            state = SiteState(site["site_id"], site["raw"], site["url"])
+            state = SiteState(site["site_id"], site["raw"], site["url"], site.get("public_url"))
             self.states[state.site_id] = state
             state.queue.append((state.url, "home", 0, False, ""))
             for request in self._next(state):
@@ -163,7 +164,8 @@ class AuditSpider(scrapy.Spider):
                             int(1000 * (meta.get("download_latency") or 0)))
         if render:
             html = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
-            page = Page(response.url, meta.get("static_html", ""), response.status, rendered_html=html, role=role)
+            page = Page(response.url, meta.get("static_html", ""), response.status, rendered_html=html, role=role,
+                        site_url=state.public_url)
             state.rendered += 1
         else:
             if not is_html(ctype, response.body):
@@ -174,7 +176,7 @@ class AuditSpider(scrapy.Spider):
                     state.queue.clear()
                 return self._next(state)
             html, _enc, _how = decode_html(response.body, ctype)
-            page = Page(response.url, html, response.status, role=role)
+            page = Page(response.url, html, response.status, role=role, site_url=state.public_url)
         state.pages.append(record)
         if role == "home" and not render:
             state.final_url = response.url

@@ -22,7 +22,9 @@ def test_realsites_through_the_crawler(tmp_path, capsys):
     sites = realsites.load()
     served = [Site(s.slug, root=s.directory) for s in sites]
     with SiteServer(served) as server:
-        rows = [{"url": server.url(s.slug), "slug": s.slug, "language": s.language} for s in sites]
+        # each saved copy is audited as its public domain (same-site and region rules)
+        rows = [{"url": server.url(s.slug), "domain": s.domain, "slug": s.slug, "language": s.language}
+                for s in sites]
         csv_path = write_sites_csv(tmp_path / "realsites.csv", rows)
         run_audit(csv_path, tmp_path / "out", AuditConfig(render="never", allow_private=True, delay=0, timeout=10))
     frame = read_csv(tmp_path / "out" / "sites.csv")

@@ -85,7 +85,7 @@ def excluded(url: str, text: str, r: Rules) -> bool:
 
 def detect(page: ParsedPage) -> list[Evidence]:
     r = rules()
-    site_domain = registrable_domain(urlsplit(page.url).hostname or "")
+    site_domain = registrable_domain(urlsplit(page.site_url).hostname or "")
     found: list[Evidence] = []
     seen: set[str] = set()
 
