@@ -1,0 +1,55 @@
+"""Comparisons between groups (city, segment): per-group shares and independence tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2_contingency, fisher_exact, norm
+
+from analysis.intervals import newcombe_difference, proportion_ci
+from analysis.prevalence import ok_sites
+
+
+def compare_groups(sites: pd.DataFrame, group_col: str, channels, method: str = "wilson", conf: float = 0.95,
+                   min_n: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(table, tests). table: group_var, group, channel, k, n, estimate, ci_low, ci_high;
+    tests: channel, test ("chi2" or "fisher" for a 2x2 with an expected count < 5), statistic, dof, p_val, n."""
+    frame = ok_sites(sites)
+    if group_col not in frame:
+        raise KeyError(f"no column {group_col!r} to group by (columns: {', '.join(frame.columns)})")
+    frame = frame[frame[group_col].astype(str).str.strip() != ""]
+    rows, tests = [], []
+    for ch in channels:
+        sub = frame.dropna(subset=[ch])
+        for group, part in sub.groupby(group_col, sort=True):
+            k, n = int(part[ch].sum()), len(part)
+            if n < min_n:
+                continue
+            low, high = proportion_ci(k, n, method, conf)
+            rows.append({"group_var": group_col, "group": group, "channel": ch, "k": k, "n": n,
+                         "estimate": k / n, "ci_low": low, "ci_high": high})
+        table = pd.crosstab(sub[group_col], sub[ch].astype(int)).reindex(columns=[0, 1], fill_value=0)
+        table = table[table.sum(axis=1) > 0]
+        if table.shape[0] < 2 or (table.sum(axis=0) == 0).any():
+            tests.append({"channel": ch, "test": "none", "statistic": np.nan, "dof": np.nan, "p_val": np.nan,
+                          "n": int(table.values.sum())})
+            continue
+        chi2, p, dof, expected = chi2_contingency(table.values, correction=False)
+        if table.shape == (2, 2) and (expected < 5).any():
+            stat, p = fisher_exact(table.values)
+            tests.append({"channel": ch, "test": "fisher", "statistic": stat, "dof": 1, "p_val": p,
+                          "n": int(table.values.sum())})
+        else:
+            tests.append({"channel": ch, "test": "chi2", "statistic": chi2, "dof": dof, "p_val": p,
+                          "n": int(table.values.sum())})
+    return pd.DataFrame(rows), pd.DataFrame(tests)
+
+
+def two_proportion(k1: int, n1: int, k2: int, n2: int, conf: float = 0.95) -> dict:
+    """Difference p1 - p2 with Newcombe's hybrid score interval and the pooled z test."""
+    diff, low, high = newcombe_difference(k1, n1, k2, n2, conf)
+    pooled = (k1 + k2) / (n1 + n2)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    z = diff / se if se > 0 else np.nan
+    return {"diff": diff, "ci_low": low, "ci_high": high, "z": z,
+            "p_val": float(2 * norm.sf(abs(z))) if np.isfinite(z) else np.nan}

@@ -1,0 +1,67 @@
+"""Confidence intervals for a proportion and for a difference of two proportions."""
+
+from __future__ import annotations
+
+import math
+
+from scipy.stats import beta, norm
+
+METHODS = ("wilson", "clopper-pearson", "agresti-coull")
+
+
+class UnknownMethod(ValueError):
+    """Not an interval method this module knows."""
+
+
+def _z(conf: float) -> float:
+    return float(norm.ppf(1 - (1 - conf) / 2))
+
+
+def wilson(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval (Newcombe 1998, method 3)."""
+    if n == 0:
+        return math.nan, math.nan
+    z = _z(conf)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def clopper_pearson(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval from the beta distribution."""
+    if n == 0:
+        return math.nan, math.nan
+    a = 1 - conf
+    low = 0.0 if k == 0 else float(beta.ppf(a / 2, k, n - k + 1))
+    high = 1.0 if k == n else float(beta.ppf(1 - a / 2, k + 1, n - k))
+    return low, high
+
+
+def agresti_coull(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
+    if n == 0:
+        return math.nan, math.nan
+    z = _z(conf)
+    n_t = n + z * z
+    p_t = (k + z * z / 2) / n_t
+    half = z * math.sqrt(p_t * (1 - p_t) / n_t)
+    return max(0.0, p_t - half), min(1.0, p_t + half)
+
+
+def proportion_ci(k: int, n: int, method: str = "wilson", conf: float = 0.95) -> tuple[float, float]:
+    fn = {"wilson": wilson, "clopper-pearson": clopper_pearson, "clopper_pearson": clopper_pearson,
+          "exact": clopper_pearson, "agresti-coull": agresti_coull}.get(method)
+    if fn is None:
+        raise UnknownMethod(f"unknown interval method {method!r}; use one of {', '.join(METHODS)}")
+    return fn(int(k), int(n), conf)
+
+
+def newcombe_difference(k1: int, n1: int, k2: int, n2: int, conf: float = 0.95) -> tuple[float, float, float]:
+    """p1 - p2 with Newcombe's hybrid score interval (1998, method 10)."""
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson(k1, n1, conf)
+    l2, u2 = wilson(k2, n2, conf)
+    d = p1 - p2
+    low = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return d, low, high

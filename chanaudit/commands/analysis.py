@@ -1,0 +1,122 @@
+"""``chanaudit analyze``, ``reproduce`` and ``check-published``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chanaudit.errors import UserError, friendly_errors
+
+console = Console()
+
+
+def _sites(audit_dir: Path):
+    from chanaudit.tables import read_csv
+
+    path = audit_dir / "sites.csv"
+    if not path.exists():
+        raise UserError(f"{path}: no such file (is {audit_dir} an audit folder?)")
+    return read_csv(path)
+
+
+def _pct(x) -> str:
+    return "" if x is None or x != x else f"{x:.1%}"
+
+
+def analyze(
+    audit_dir: Path = typer.Argument(..., help="An audit folder (holds sites.csv)."),
+    by: list[str] = typer.Option(None, "--by", help="Compare groups by this input column (repeatable): city, segment..."),
+    method: str = typer.Option("wilson", "--method", help="Interval: wilson, clopper-pearson, agresti-coull."),
+    conf: float = typer.Option(0.95, "--conf", help="Confidence level."),
+    lang: str = typer.Option("ru", "--lang", help="Labels: ru or en."),
+) -> None:
+    """Prevalence of each channel with intervals, channel counts and combinations (and group comparisons)."""
+    from analysis.combinations import channel_counts, combinations
+    from analysis.compare import compare_groups
+    from analysis.intervals import UnknownMethod
+    from analysis.prevalence import prevalence
+    from chanaudit.tables import write_csv
+
+    with friendly_errors(UnknownMethod, KeyError):
+        sites = _sites(audit_dir)
+        prev = prevalence(sites, method=method, conf=conf)
+        write_csv(prev, audit_dir / "prevalence.csv")
+        write_csv(channel_counts(sites, method, conf), audit_dir / "channel_counts.csv")
+        write_csv(combinations(sites, method, conf), audit_dir / "combinations.csv")
+        for col in by or []:
+            table, tests = compare_groups(sites, col, ["email", "phone", "chat", "form", "portal"], method, conf)
+            write_csv(table, audit_dir / f"groups-{col}.csv")
+            write_csv(tests, audit_dir / f"groups-{col}-tests.csv")
+    table = Table(title=f"{'доля сайтов с каналом' if lang == 'ru' else 'share of sites with the channel'}"
+                        f" (n = {prev['n'].max()}, {method} {conf:.0%})")
+    for col in ("channel / канал", "k", "n", "share / доля", "CI / интервал"):
+        table.add_column(col)
+    for _, r in prev.iterrows():
+        table.add_row(r[f"label_{lang}"], str(r["k"]), str(r["n"]), _pct(r["estimate"]),
+                      f"{_pct(r['ci_low'])} – {_pct(r['ci_high'])}")
+    console.print(table)
+    console.print("written: prevalence.csv, channel_counts.csv, combinations.csv"
+                  + "".join(f", groups-{c}.csv" for c in by or []) + f" in {audit_dir}")
+
+
+def reproduce_cmd(
+    data: Path = typer.Argument(..., help="An audit folder (sites.csv) or, for survey studies, a survey CSV."),
+    study: str = typer.Option("okdesk-2016-it-outsourcing", "--study", help="A shipped study id or a YAML spec."),
+    method: str = typer.Option("wilson", "--method", help="Interval: wilson, clopper-pearson, agresti-coull."),
+    conf: float = typer.Option(0.95, "--conf", help="Confidence level."),
+    lang: str = typer.Option("ru", "--lang", help="Labels: ru or en."),
+) -> None:
+    """Published vs reproduced: every figure of a study with its interval and a verdict."""
+    from analysis.expr import ExpressionError
+    from analysis.intervals import UnknownMethod
+    from analysis.reproduce import reproduce
+    from analysis.studies import StudySpecError, load_study
+    from chanaudit.tables import read_csv, write_csv
+
+    with friendly_errors(StudySpecError, ExpressionError, UnknownMethod):
+        spec = load_study(study)
+        frame = _sites(data) if data.is_dir() else read_csv(data)
+        result = reproduce(frame, spec, method, conf)
+        out = (data if data.is_dir() else data.parent) / f"reproduce-{spec.id}.csv"
+        write_csv(result, out)
+    table = Table(title=spec.title_ru if lang == "ru" else spec.title_en)
+    for col in ("figure / показатель", "published / опубл.", "reproduced / воспр.", f"{conf:.0%} CI", "k/n",
+                "verdict / вывод"):
+        table.add_column(col)
+    for _, r in result.iterrows():
+        name = r[f"label_{lang}"] + (f" — {r[f'variant_label_{lang}']}" if r["variant"] else "")
+        table.add_row(name, str(r["published_text"]), _pct(r["reproduced"]),
+                      f"{_pct(r['ci_low'])} – {_pct(r['ci_high'])}", f"{r['k']}/{r['n']}", str(r["verdict"]))
+    console.print(table)
+    console.print(f"written: {out}")
+
+
+def check_published(
+    study: str = typer.Argument("okdesk-2016-it-outsourcing", help="A shipped study id or a YAML spec."),
+    n_min: int = typer.Option(100, "--n-min", help="Smallest sample size to try."),
+    n_max: int = typer.Option(1000, "--n-max", help="Largest sample size to try."),
+    figure: list[str] = typer.Option(None, "--figure", help="Only these figure ids (repeatable)."),
+) -> None:
+    """Which sample sizes are compatible with all rounded published percentages at once."""
+    from analysis.consistency import feasible_sizes, ranges
+    from analysis.studies import StudySpecError, load_study
+
+    with friendly_errors(StudySpecError):
+        spec = load_study(study)
+        for ties, label in (("half_up", "half-up rounding (x.x5 rounds up)"),
+                            ("exclude", "exact half-way shares excluded (half-even / truncation)")):
+            table = feasible_sizes(spec, n_min, n_max, figure or None, ties)
+            feasible = table[table["feasible"]]["n"].tolist()
+            figs = [c for c in table.columns if c not in ("n", "feasible")]
+            console.print(f"[bold]{label}[/]: figures {', '.join(figs)}")
+            console.print(f"  feasible n in {n_min}..{n_max}: {ranges(feasible) or 'none'} "
+                          f"({len(feasible)} sizes)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)
+    app.command("reproduce")(reproduce_cmd)
+    app.command("check-published")(check_published)
