@@ -15,13 +15,16 @@ _ANALYTICS = re.compile(
 )
 
 
-def needs_rendering(page: ParsedPage) -> str | None:
+def needs_rendering(page: ParsedPage, evidence=None) -> str | None:
     """A short reason when the page likely shows channels only after scripts run.
 
-    Asks the chat detector's signature data first (tag managers, js-only
-    vendors, app shells); then a generic check: inline scripts that inject
-    other scripts, or a body with scripts and almost no text.
+    None when static HTML already shows a chat (the channel scripts inject).
+    Otherwise asks the chat detector's signature data (tag managers), then a
+    generic check: inline scripts that inject other scripts (analytics
+    snippets aside), or a body with scripts and almost no text.
     """
+    if evidence is not None and any(ev.channel == "chat" for ev in evidence):
+        return None
     try:
         from crawler.detectors.chat import needs_rendering as chat_hint
     except ImportError:  # pragma: no cover - the chat detector always ships

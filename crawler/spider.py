@@ -182,21 +182,21 @@ class AuditSpider(scrapy.Spider):
             state.final_url = response.url
             state.http_status = response.status
         parsed = ParsedPage(page)
-        for ev in detect(parsed):
-            state.evidence.append((role, ev))
-        if not render and self._should_render(parsed):
+        found = detect(parsed)
+        state.evidence.extend((role, ev) for ev in found)
+        if not render and self._should_render(parsed, found):
             state.queue.appendleft((response.url, role, meta["page_depth"], True, html))
         if role == "home" and not render:
             targets = find_targets(parsed, state.final_url, max_links=self.cfg.max_pages - 1)
             state.queue.extend((t.url, t.role, 1, False, "") for t in targets)
         return self._next(state)
 
-    def _should_render(self, parsed: ParsedPage) -> bool:
+    def _should_render(self, parsed: ParsedPage, found: list[Evidence]) -> bool:
         if not self.render_available:
             return False
         if self.cfg.render == "always":
             return True
-        return needs_rendering(parsed) is not None
+        return needs_rendering(parsed, found) is not None
 
     def on_error(self, failure) -> list:
         request = failure.request

@@ -143,10 +143,9 @@ def detect(page: ParsedPage) -> list[Evidence]:
 
 
 def needs_rendering(page: ParsedPage) -> str | None:
-    """A reason to render when a tag manager may inject widgets that static HTML cannot show."""
+    """A reason to render when a tag manager may inject widgets that static HTML cannot show
+    (the caller skips pages whose chat static HTML already shows)."""
     t = table()
-    if any(ev.channel == "chat" for ev in detect(page)):
-        return None
     for script in page.scripts:
         text = script.src or script.text or ""
         m = t.render_hints.search(text.lower())

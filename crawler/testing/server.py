@@ -138,6 +138,8 @@ class SiteServer:
 
     async def _respond(self, site: Site, method: str, path: str, writer: asyncio.StreamWriter) -> bool:
         fault = site.path_faults.get(path) or (site.fault if path != "/robots.txt" else None)
+        if fault == "robots_deny":
+            fault = None  # only robots.txt changes; the pages themselves are served
         if path == "/robots.txt" and site.fault == "robots_deny":
             return await self._send(writer, 200, "text/plain", b"User-agent: *\nDisallow: /\n")
         if fault:

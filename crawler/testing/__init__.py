@@ -1,0 +1,1 @@
+"""Test and demo infrastructure: local servers and the SYNTHETIC demo market."""
