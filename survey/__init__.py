@@ -1,0 +1,1 @@
+"""Survey exports: codebook, import with validation and pseudonymisation, weighting, join with an audit."""
