@@ -18,7 +18,7 @@ from analysis.studies import Study
 from crawler.evidence import CHANNELS
 
 COLUMNS = ["figure_id", "label_en", "label_ru", "definition", "variant", "variant_label_en", "variant_label_ru",
-           "published", "published_text", "rounding", "bound", "k", "n", "reproduced", "ci_low", "ci_high",
+           "published", "published_text", "published_text_ru", "rounding", "bound", "k", "n", "reproduced", "ci_low", "ci_high",
            "inside", "verdict"]
 
 
@@ -55,7 +55,7 @@ def reproduce(frame: pd.DataFrame, study: Study, method: str = "wilson", conf: f
             row = {"figure_id": fig.id, "label_en": fig.label_en, "label_ru": fig.label_ru,
                    "definition": expr + (f" | where {fig.where}" if fig.where else ""), "variant": vid,
                    "variant_label_en": ven, "variant_label_ru": vru, "published": fig.published,
-                   "published_text": fig.published_text, "rounding": fig.rounding, "bound": fig.bound,
+                   "published_text": fig.published_text, "published_text_ru": fig.published_text_ru, "rounding": fig.rounding, "bound": fig.bound,
                    "k": k, "n": n, "reproduced": est, "ci_low": low, "ci_high": high}
             if not n:
                 row.update(inside=pd.NA, verdict="not_computable")

@@ -24,6 +24,7 @@ class Figure:
     label_ru: str
     published: float | None
     published_text: str = ""
+    published_text_ru: str = ""
     rounding: float | None = None
     bound: str = ""
     where: str | None = None
@@ -77,8 +78,9 @@ def load_study(spec: str | Path) -> Study:
                 raise StudySpecError(f"{where}: {exc}") from None
         if f.get("bound", "") not in ("", ">", "<", ">=", "<="):
             raise StudySpecError(f"{where}: bound must be one of > < >= <=")
+        text_en = str(f.get("published_text", ""))
         figures.append(Figure(f["id"], f.get("label_en", f["id"]), f.get("label_ru", f["id"]), f.get("published"),
-                              str(f.get("published_text", "")), f.get("rounding"), f.get("bound", ""),
+                              text_en, str(f.get("published_text_ru", text_en)), f.get("rounding"), f.get("bound", ""),
                               f.get("where"), f.get("note", ""), variants))
     return Study(data.get("id", path.stem), data.get("title_en", ""), data.get("title_ru", ""),
                  data.get("source", ""), data.get("sample", ""), data.get("data", "audit"), figures, path)

@@ -27,6 +27,7 @@ def headline_figures(frame: pd.DataFrame, weights: pd.Series | None = None, conf
         res = weighted_proportion(values.astype("Float64"), w, conf)
         rows.append({"figure_id": fig.id, "label_en": fig.label_en, "label_ru": fig.label_ru,
                      "published": fig.published, "published_text": fig.published_text,
+                     "published_text_ru": fig.published_text_ru, "bound": fig.bound, "rounding": fig.rounding,
                      "k": int(values.dropna().sum()), **res})
     return pd.DataFrame(rows)
 

@@ -1,0 +1,1 @@
+"""Publication charts (matplotlib) and the report document, drawn from analysis tables."""

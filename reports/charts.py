@@ -1,0 +1,208 @@
+"""Charts: each takes an already computed tidy table, draws on ``ax`` and returns it.
+
+No statistics here: estimates and intervals come from :mod:`analysis`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from analysis.labels import label
+from reports.style import PALETTE, new_axes, pct, text
+
+CHANNELS = ("email", "phone", "chat", "form", "portal")
+
+
+def err(estimate, low, high) -> list[np.ndarray]:
+    """Whisker lengths from an interval (clipped at 0: rounding can put an end a hair past the estimate)."""
+    est = np.asarray(estimate, float)
+    return [np.clip(est - np.asarray(low, float), 0, None), np.clip(np.asarray(high, float) - est, 0, None)]
+
+
+def plot_prevalence(table: pd.DataFrame, ax=None, lang: str = "ru"):
+    """Horizontal bars of the share of sites per channel with interval whiskers."""
+    fig, ax = new_axes(ax, 3.6)
+    t = table.sort_values("estimate")
+    y = np.arange(len(t))
+    colors = [PALETTE.get(c, PALETTE["accent"]) for c in t["channel"]]
+    ax.barh(y, t["estimate"], color=colors, height=0.6)
+    ax.errorbar(t["estimate"], y, xerr=err(t["estimate"], t["ci_low"], t["ci_high"]),
+                fmt="none", ecolor=PALETTE["accent"], capsize=3, lw=1)
+    ax.set_yticks(y, t[f"label_{lang}"])
+    for yi, (est, high) in enumerate(zip(t["estimate"], t["ci_high"], strict=True)):
+        ax.text(high + 0.015, yi, f"{est:.0%}", va="center", fontsize=9)
+    ax.set_xlim(0, 1.1)
+    pct(ax)
+    n = int(t["n"].max()) if len(t) else 0
+    ax.set_title(f"{text('prevalence_title', lang)} (n = {n} {text('n_sites', lang)})")
+    ax.set_xlabel(f"{text('share_of_sites', lang)}. {text('ci_note', lang)}")
+    ax.grid(axis="y", visible=False)
+    return ax
+
+
+def plot_reproduce(table: pd.DataFrame, ax=None, lang: str = "ru"):
+    """Dumbbell: published value (or bound) against the reproduced share and its interval."""
+    t = table.reset_index(drop=True)
+    fig, ax = new_axes(ax, max(3.0, 0.42 * len(t) + 1.2))
+    y = np.arange(len(t))[::-1]
+    names = [r[f"label_{lang}"] + (f" — {r[f'variant_label_{lang}']}" if r.get("variant") else "")
+             for _, r in t.iterrows()]
+    for yi, (_, r) in zip(y, t.iterrows(), strict=True):
+        if pd.notna(r["reproduced"]):
+            ax.plot([r["ci_low"], r["ci_high"]], [yi, yi], color=PALETTE["accent"], lw=2, solid_capstyle="round")
+            ax.plot(r["reproduced"], yi, "o", color=PALETTE["accent"], ms=6, zorder=3)
+        if pd.notna(r.get("published")):
+            pub = float(r["published"])
+            if r.get("bound") in (">", ">="):
+                ax.annotate("", xy=(min(pub + 0.08, 1.0), yi + 0.22), xytext=(pub, yi + 0.22),
+                            arrowprops={"arrowstyle": "->", "color": PALETTE["published"], "lw": 1.5})
+                ax.plot(pub, yi + 0.22, "|", color=PALETTE["published"], ms=10, mew=2)
+            else:
+                ax.plot(pub, yi, "D", color=PALETTE["published"], ms=6, zorder=4)
+        shown = (r.get("published_text_ru") if lang == "ru" else None) or r.get("published_text") or "—"
+        ax.text(1.02, yi, str(shown), va="center", fontsize=8, color=PALETTE["published"],
+                transform=ax.get_yaxis_transform())
+    ax.set_yticks(y, names)
+    ax.set_xlim(0, 1)
+    pct(ax)
+    ax.plot([], [], "D", color=PALETTE["published"], label=text("published", lang))
+    ax.plot([], [], "o-", color=PALETTE["accent"], label=text("reproduced", lang))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.6 / max(len(t), 1)), ncol=2, fontsize=8,
+              frameon=False)
+    ax.set_title(text("reproduce_title", lang))
+    ax.grid(axis="y", visible=False)
+    return ax
+
+
+def plot_upset(table: pd.DataFrame, ax=None, lang: str = "ru", top: int = 12):
+    """UpSet: bars of the number of sites per exact channel set, and the dot matrix of the sets."""
+    t = table.head(top).reset_index(drop=True)
+    if ax is None:
+        from reports.style import apply
+
+        apply()
+        fig, (ax, mat) = plt.subplots(2, 1, figsize=(7.0, 4.8), gridspec_kw={"height_ratios": [2.2, 1.3]},
+                                      sharex=True)
+    else:
+        fig, mat = ax.figure, ax.inset_axes([0, -0.75, 1, 0.6])
+    x = np.arange(len(t))
+    ax.bar(x, t["k"], color=PALETTE["accent"], width=0.6)
+    for xi, (k, est) in enumerate(zip(t["k"], t["estimate"], strict=True)):
+        ax.text(xi, k, f"{k}\n{est:.0%}", ha="center", va="bottom", fontsize=7.5)
+    ax.set_ylabel(text("sites", lang))
+    ax.set_title(text("upset_title", lang) + f" (n = {int(t['n'].max()) if len(t) else 0})")
+    ax.set_ylim(0, (t["k"].max() if len(t) else 1) * 1.3)
+    ax.grid(axis="x", visible=False)
+    for yi, ch in enumerate(CHANNELS):
+        present = [ch in str(c).split("+") for c in t["combination"]]
+        mat.scatter(x, [yi] * len(x), s=40, color=[PALETTE[ch] if p else "#e3e7eb" for p in present], zorder=3)
+    for xi, combo in enumerate(t["combination"]):
+        rows = [CHANNELS.index(c) for c in str(combo).split("+") if c in CHANNELS]
+        if len(rows) > 1:
+            mat.plot([xi, xi], [min(rows), max(rows)], color=PALETTE["accent"], lw=1.5, zorder=2)
+    mat.set_yticks(range(len(CHANNELS)), [label(c, lang) for c in CHANNELS])
+    mat.set_xticks(x, ["" for _ in x])
+    mat.grid(False)
+    mat.set_ylim(-0.6, len(CHANNELS) - 0.4)
+    for side in ("top", "right", "bottom", "left"):
+        mat.spines[side].set_visible(False)
+    mat.tick_params(axis="x", length=0)
+    return ax
+
+
+def plot_channel_counts(table: pd.DataFrame, ax=None, lang: str = "ru"):
+    fig, ax = new_axes(ax, 3.4)
+    width = 0.38
+    for i, kind in enumerate(("exactly", "at_least")):
+        t = table[table["kind"] == kind].sort_values("n_channels")
+        x = t["n_channels"].to_numpy() + (i - 0.5) * width
+        ax.bar(x, t["estimate"], width, label=text(kind, lang),
+               color=PALETTE["accent"] if kind == "exactly" else PALETTE["muted"],
+               yerr=err(t["estimate"], t["ci_low"], t["ci_high"]), capsize=2,
+               error_kw={"lw": 0.8})
+    ax.set_xticks(range(6))
+    ax.set_xlabel(text("n_channels", lang))
+    pct(ax, "y")
+    ax.set_ylabel(text("share_of_sites", lang))
+    ax.set_title(text("counts_title", lang))
+    ax.legend(frameon=False)
+    ax.grid(axis="x", visible=False)
+    return ax
+
+
+def plot_score_distribution(scores: pd.DataFrame, ax=None, lang: str = "ru"):
+    fig, ax = new_axes(ax, 3.2)
+    s = pd.to_numeric(scores["score"], errors="coerce").dropna()
+    bins = np.arange(-0.05, 1.1, 0.1)
+    ax.hist(s, bins=bins, color=PALETTE["accent"], rwidth=0.85)
+    ax.set_xticks(np.round(np.arange(0, 1.01, 0.1), 1))
+    ax.set_xlabel(text("score", lang))
+    ax.set_ylabel(text("sites", lang))
+    ax.set_title(f"{text('score_title', lang)} (n = {len(s)})")
+    ax.grid(axis="x", visible=False)
+    return ax
+
+
+def plot_top(top: pd.DataFrame, weights: dict[str, float], ax=None, lang: str = "ru"):
+    """Winners as horizontal bars stacked by the weight each channel adds; ranks on the left."""
+    t = top.reset_index(drop=True)
+    fig, ax = new_axes(ax, max(3.0, 0.32 * len(t) + 1.2))
+    y = np.arange(len(t))[::-1]
+    left = np.zeros(len(t))
+    for ch in CHANNELS:
+        vals = pd.to_numeric(t[ch], errors="coerce").fillna(0).to_numpy() * weights[ch]
+        ax.barh(y, vals, left=left, color=PALETTE[ch], label=label(ch, lang), height=0.65)
+        left += vals
+    names = [f"{r['rank']}. {r.get('name') or r.get('url') or r['site_id']}" for _, r in t.iterrows()]
+    ax.set_yticks(y, [n if len(n) < 38 else n[:36] + "…" for n in names])
+    ax.set_xlim(0, 1.0)
+    ax.set_xlabel(text("score", lang))
+    ax.set_title(text("top_title", lang))
+    ax.legend(ncol=5, fontsize=7.5, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+    ax.grid(axis="y", visible=False)
+    return ax
+
+
+def plot_groups(table: pd.DataFrame, ax=None, lang: str = "ru", channel: str | None = None):
+    """Dot and interval per group, for one channel or all channels side by side."""
+    t = table if channel is None else table[table["channel"] == channel]
+    groups = sorted(t["group"].astype(str).unique())
+    fig, ax = new_axes(ax, max(3.0, 0.35 * len(groups) + 1.4))
+    channels = [c for c in CHANNELS if c in set(t["channel"])]
+    offsets = np.linspace(-0.3, 0.3, len(channels)) if len(channels) > 1 else [0.0]
+    for off, ch in zip(offsets, channels, strict=True):
+        part = t[t["channel"] == ch].set_index(t[t["channel"] == ch]["group"].astype(str)).reindex(groups)
+        y = np.arange(len(groups)) + off
+        ax.errorbar(part["estimate"], y, xerr=err(part["estimate"], part["ci_low"], part["ci_high"]),
+                    fmt="o", ms=4, color=PALETTE[ch], label=label(ch, lang), capsize=2, lw=1)
+    ax.set_yticks(range(len(groups)), groups)
+    ax.set_xlim(0, 1)
+    pct(ax)
+    var = str(t["group_var"].iloc[0]) if len(t) else ""
+    ax.set_title(f"{text('groups_title', lang)}: {var}")
+    ax.legend(fontsize=7.5, frameon=False, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.1))
+    return ax
+
+
+def plot_survey(table: pd.DataFrame, ax=None, lang: str = "ru"):
+    """Survey figures: bars with intervals and the published marker (value, or bound arrow)."""
+    t = table.rename(columns={"estimate": "reproduced"}).assign(variant="", variant_label_en="", variant_label_ru="")
+    ax = plot_reproduce(t, ax, lang)
+    ax.set_title(text("survey_title", lang))
+    return ax
+
+
+def save_figure(fig, stem: str | Path, formats=("png", "svg", "pdf"), dpi: int = 300) -> list[Path]:
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt in formats:
+        path = stem.with_suffix(f".{fmt}")
+        fig.savefig(path, dpi=dpi, format=fmt)
+        paths.append(path)
+    plt.close(fig)
+    return paths

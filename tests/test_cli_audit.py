@@ -1,0 +1,60 @@
+"""The audit command as an analyst runs it: exit codes, messages, outputs."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from chanaudit.cli import app
+from chanaudit.tables import read_csv
+from crawler.testing.server import Site, SiteServer
+from tests.conftest import FIXTURES, write_sites_csv
+
+runner = CliRunner()
+
+
+@pytest.mark.slow
+def test_audit_command_writes_the_contract(tmp_path):
+    with SiteServer([Site("basic", root=FIXTURES / "sites" / "basic")]) as server:
+        csv_path = write_sites_csv(tmp_path / "in.csv", [{"url": server.url("basic"), "name": "Тест"},
+                                                         {"url": "bad url", "name": "Плохой"}])
+        result = runner.invoke(app, ["audit", str(csv_path), "--out", str(tmp_path / "out"), "--allow-private",
+                                     "--render", "never", "--delay", "0", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "invalid input" in result.output and "in.csv:3" in result.output
+    for name in ("sites.csv", "evidence.csv", "pages.csv", "manifest.json"):
+        assert (tmp_path / "out" / name).exists()
+    frame = read_csv(tmp_path / "out" / "sites.csv")
+    assert list(frame["status"]) == ["ok", "invalid_input"]
+    assert list(frame["name"]) == ["Тест", "Плохой"]
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["audit", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "nope.csv: no such file" in result.output
+
+
+def test_bad_render_policy(tmp_path):
+    csv_path = write_sites_csv(tmp_path / "in.csv", [{"url": "example.ru"}])
+    result = runner.invoke(app, ["audit", str(csv_path), "--out", str(tmp_path / "o"), "--render", "sometimes"])
+    assert result.exit_code == 2 and "--render must be one of" in result.output
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    """sqlite-utils style: a command missing from the README or without help text fails."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    import typer.main
+
+    group = typer.main.get_group(app)
+    names = []
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            names += [f"{name} {sub}" for sub in command.commands]
+        else:
+            names.append(name)
+        assert (command.help or "").strip(), f"{name} has no help text"
+    missing = [n for n in names if f"chanaudit {n}" not in readme]
+    assert not missing, f"commands missing from README.md: {missing}"
