@@ -1,1 +1,1 @@
-"""Test and demo infrastructure: local servers and the SYNTHETIC demo market."""
+"""Test and demo helpers: local site servers and a generator of a labelled synthetic market."""
