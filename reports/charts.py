@@ -157,7 +157,7 @@ def plot_top(top: pd.DataFrame, weights: dict[str, float], ax=None, lang: str = 
         vals = pd.to_numeric(t[ch], errors="coerce").fillna(0).to_numpy() * weights[ch]
         ax.barh(y, vals, left=left, color=PALETTE[ch], label=label(ch, lang), height=0.65)
         left += vals
-    names = [f"{r['rank']}. {r.get('name') or r.get('url') or r['site_id']}" for _, r in t.iterrows()]
+    names = [f"{r['rank']}. {r.get('name') or r.get('domain') or r.get('url') or r['site_id']}" for _, r in t.iterrows()]
     ax.set_yticks(y, [n if len(n) < 38 else n[:36] + "…" for n in names])
     ax.set_xlim(0, 1.0)
     ax.set_xlabel(text("score", lang))

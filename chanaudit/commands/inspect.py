@@ -46,10 +46,11 @@ def inspect(
         return
     console = Console()
     table = Table(title=f"{page.url}")
-    for col in ("channel", "value", "rule", "method", "counted", "snippet"):
-        table.add_column(col, overflow="fold", max_width=60 if col == "snippet" else None)
+    for col in ("channel", "value", "rule", "counted", "snippet"):
+        table.add_column(col, no_wrap=col != "snippet", overflow="ellipsis")
     for ev in evidence:
-        table.add_row(ev.channel, ev.value, ev.rule, ev.method, "yes" if ev.counted else "no", ev.snippet)
+        snippet = ev.snippet if len(ev.snippet) <= 48 else ev.snippet[:47] + "…"
+        table.add_row(ev.channel, ev.value, ev.rule, "yes" if ev.counted else "no", snippet)
     console.print(table)
     console.print("channels: " + ", ".join(f"{k}={v}" for k, v in flags.items()))
 

@@ -54,7 +54,7 @@ def score(
     for col in ("rank / место", "site / сайт", "score / балл", "channels / каналы", f"in top {top} / в топ-{top}"):
         table.add_column(col)
     for _, r in winners.iterrows():
-        label = r.get("name") or r.get("final_url") or r.get("url") or r["site_id"]
+        label = r.get("name") or r.get("domain") or r.get("slug") or r.get("final_url") or r.get("url") or r["site_id"]
         present = " ".join(ch for ch in ("email", "phone", "chat", "form", "portal") if r.get(ch) == 1)
         table.add_row(str(r["rank"]), str(label), f"{r['score']:.1f}", present, f"{share.get(r['site_id'], 0):.0%}")
     console.print(table)
