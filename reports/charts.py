@@ -85,10 +85,10 @@ def plot_upset(table: pd.DataFrame, ax=None, lang: str = "ru", top: int = 12):
         from reports.style import apply
 
         apply()
-        fig, (ax, mat) = plt.subplots(2, 1, figsize=(7.0, 4.8), gridspec_kw={"height_ratios": [2.2, 1.3]},
+        _fig, (ax, mat) = plt.subplots(2, 1, figsize=(7.0, 4.8), gridspec_kw={"height_ratios": [2.2, 1.3]},
                                       sharex=True)
     else:
-        fig, mat = ax.figure, ax.inset_axes([0, -0.75, 1, 0.6])
+        mat = ax.inset_axes([0, -0.75, 1, 0.6])
     x = np.arange(len(t))
     ax.bar(x, t["k"], color=PALETTE["accent"], width=0.6)
     for xi, (k, est) in enumerate(zip(t["k"], t["estimate"], strict=True)):

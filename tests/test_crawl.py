@@ -6,7 +6,6 @@ Each crawl runs in a child process, as in production (crawler.runner).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from crawler.sites import SiteListError, read_sites
-from crawler.urls import InvalidSiteInput, normalize_site_url, registrable_domain, same_site, site_key
+from crawler.urls import (
+    InvalidSiteInput,
+    normalize_site_url,
+    registrable_domain,
+    same_site,
+    site_key,
+)
 
 
 @pytest.mark.parametrize("raw,url", [

@@ -54,7 +54,7 @@ def _print_reproduce(rep, lang: str) -> None:
     for col in ("figure", "published", "reproduced", "95% CI", "verdict"):
         table.add_column(col)
     for _, r in rep.iterrows():
-        pub = r.get("published_text") or ""
+        pub = (r.get("published_text_ru") if lang == "ru" else None) or r.get("published_text") or ""
         rep_v = "" if r["reproduced"] != r["reproduced"] else f"{r['reproduced']:.1%}"
         ci = "" if r["ci_low"] != r["ci_low"] else f"{r['ci_low']:.1%}–{r['ci_high']:.1%}"
         name = r[label] + (f" ({r['variant']})" if r.get("variant") else "")
