@@ -39,6 +39,7 @@ chromium:
 	else echo "warning: /usr/bin/chromium missing and not root; rendering disabled"; fi
 
 test: venv chromium
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 test-fast: venv
