@@ -76,8 +76,11 @@ def test_form_in_comment_never_counts():
 
 
 def test_question_form_subtype():
+    """A question form is a request; its sub-type goes to the evidence detail."""
     body = '<form method="post"><input type="email" name="email"><textarea name="q"></textarea><button>Задать вопрос</button></form>'
-    assert values(form, body) == ["question"]
+    found = form.detect(page(body))
+    assert [(e.value, e.rule) for e in found] == [("request", "form.request")]
+    assert found[0].detail.startswith("question;")
 
 
 def test_get_lookup_and_login_are_not_requests():

@@ -1,18 +1,42 @@
-"""Web forms: request, question and callback forms; embedded form services.
+"""Web forms: request and callback forms, and embedded form services.
 
-A form is a request form when it has a message box (textarea) or at least two
-contact fields (name, phone, email, company); «Заказать звонок» forms (name +
-phone) are callbacks. Not request forms: site search, login/registration
-(password field), newsletter sign-up, quizzes. Inputs outside any ``<form>``
-(JS forms) are grouped by their container. Vocabulary: ``signatures/forms.yaml``.
+Evidence values (channel ``form``):
+
+``request``
+    a form to send a request, question or message: a message box (textarea)
+    and/or at least two contact fields (name, phone, email, company). Its
+    sub-type (support, question, order, feedback, contact) goes to ``detail``.
+``callback``
+    name + phone and nothing else («Заказать звонок»), or a lone phone field
+    with callback words.
+``embed:<service>``
+    a form service (``signatures/forms.yaml``): a widget that draws its form
+    from a script or iframe (Bitrix24, HubSpot, Typeform…); a hosted form
+    page linked from the page (Google Forms, Yandex Forms…: the form is one
+    click away, the same way a portal link counts for the portal channel;
+    survey and job-application links excluded); or an in-page ``<form>``
+    built with a service (Contact Form 7, Tilda, Formspree, Netlify…), which
+    is also classified by its fields like any other form.
+
+Rules: ``form.request`` / ``form.callback`` for a ``<form>``,
+``form.formless.request`` / ``form.formless.callback`` for fields outside
+any ``<form>``, ``form.embed.<service>`` for a form service.
+
+Not requests: login/registration (a password field), site search, GET
+lookups (coverage check, tariff selector), newsletters, quizzes, blog
+comments, job applications, shop checkouts, a chat widget's own form. Inputs
+outside any ``<form>`` (JS forms) are grouped by their nearest ancestor with a
+button and judged by the same rules; read-only and hidden fields (a
+calculator's outputs) do not count. Forms in hidden modals count; forms in
+HTML comments never reach the parsed views.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from lxml import etree
@@ -21,113 +45,400 @@ from crawler.evidence import Evidence, make_snippet
 from crawler.page import ParsedPage, element_snippet
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "forms.yaml"
-_SKIP_TYPES = {"hidden", "submit", "button", "image", "reset", "checkbox", "radio", "file", "range", "color"}
+_SKIP_TYPES = frozenset({"hidden", "submit", "button", "image", "reset", "checkbox", "radio", "file", "range",
+                         "color"})
+_CONTACT = ("name", "phone", "email", "company")
+_KIND_ORDER = ("search", "login", "email", "phone", "company", "name", "message")
+_HINT_ATTRS = ("aria-label", "title", "data-name", "data-label", "data-placeholder")
+_AUTOCOMPLETE = {"email": "email", "tel": "phone", "name": "name", "given-name": "name", "family-name": "name",
+                 "organization": "company", "username": "login", "current-password": "password",
+                 "new-password": "password"}
+_NO_TEXT = frozenset({"script", "style", "option", "select", "textarea", "template", "noscript"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "legend"})
+_JS_TYPES = ("", "text/javascript", "application/javascript", "module", "text/ecmascript")
 _FIELDS = etree.XPath(".//input | .//textarea | .//select")
-_BUTTONS = etree.XPath(".//button | .//input[@type='submit' or @type='button'] | .//*[@role='button']"
-                       " | .//a[contains(@class,'btn') or contains(@class,'button')]")
+_JS_COMMENTS = re.compile(r"""('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`)|//[^\n]*|/\*.*?(?:\*/|$)""",
+                          re.S)
+
+
+def _tokens(tokens: list[str]) -> re.Pattern:
+    """Lower-case substrings; a token of up to 3 letters must start a word ("tel" not in "hotel")."""
+    short = [t for t in tokens if len(t) <= 3]
+    long = sorted((t for t in tokens if len(t) > 3), key=len, reverse=True)
+    parts = ["|".join(re.escape(t) for t in long)] if long else []
+    if short:
+        parts.append(r"(?<![^\W\d_])(?:" + "|".join(re.escape(t) for t in short) + ")")
+    return re.compile("|".join(parts))
+
+
+def _words(words: list[str]) -> re.Pattern | None:
+    """Whole words or word starts (Russian endings vary: рассылк-у, ваканси-и)."""
+    if not words:
+        return None
+    alts = "|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w])(?:{alts})")
+
+
+def anchors(patterns: list[str]) -> tuple[str, ...] | None:
+    """The longest plain literal of each pattern ('/crm/form/loader_\\d+' -> '/crm/form/loader_'), lower-case:
+    a cheap substring test before the full patterns run; None when a pattern has no literal to test."""
+    out = []
+    for pat in patterns:
+        plain = re.sub(r"\\(.)", r"\1", re.sub(r"\[[^\]]*\]|\(\?[^)]*\)|[*+?{}()|^$]|\\[dswbDSWB]", " ", pat))
+        runs = [r for r in plain.lower().split(" ") if len(r) >= 4]
+        if not runs:
+            return None
+        out.append(max(runs, key=len))
+    return tuple(dict.fromkeys(out))
+
+
+def _literals(words: tuple[str, ...] | None) -> re.Pattern | None:
+    return re.compile("|".join(re.escape(w) for w in words), re.I) if words else None
+
+
+def _alternation(patterns: list[tuple[int, list[str]]]) -> re.Pattern | None:
+    parts = [f"(?P<e{i}>{'|'.join(p)})" for i, p in patterns if p]
+    return re.compile("|".join(parts), re.I) if parts else None
 
 
 @dataclass(frozen=True)
-class Rules:
-    kinds: dict[str, tuple[str, ...]]
+class Exclusion:
+    id: str
+    words: re.Pattern | None
+    actions: re.Pattern | None
+    markers: re.Pattern | None  # over the joined tag/id/class of the form and its `reach` wrappers
+    reach: int
+
+
+@dataclass(frozen=True)
+class Table:
+    kinds: dict[str, re.Pattern]
     search_names: frozenset[str]
-    words: dict[str, re.Pattern]
-    embeds: list[tuple[str, re.Pattern | None, list[str], re.Pattern | None]]
-    embed_urls: re.Pattern  # all embed URL patterns, one named group per service (e0, e1...)
-    exclude_urls: re.Pattern
+    ignore_fields: frozenset[str]
+    subtypes: list[tuple[str, re.Pattern]]
+    callback: re.Pattern
+    exclusions: dict[str, Exclusion]
+    embed_ids: list[str]
+    scripts: re.Pattern | None  # one named group per embed row: e0, e1...
+    frames: re.Pattern | None
+    links: re.Pattern | None
+    script_hints: tuple[str, ...] | None  # lower-case literals of `scripts` / `links`: a cheap test first
+    link_hints: tuple[str, ...] | None
+    actions: re.Pattern | None
+    form_classes: dict[str, int]
+    form_attributes: dict[str, int]
+    form_inputs: dict[str, int]
+    dom: list[tuple[int, str]]
 
 
-@lru_cache(maxsize=1)
-def rules() -> Rules:
-    data = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
-    kinds = {k: tuple(v) for k, v in data["fields"].items() if k != "search_names"}
-    words = {k: re.compile("|".join(re.escape(w) for w in v), re.I) for k, v in data["words"].items()}
-    embeds = []
-    for e in data["embeds"]:
-        urls = re.compile("|".join(e["urls"]), re.I) if e.get("urls") else None
-        attrs = list(e.get("attributes", []))
-        glob = re.compile("|".join(e["globals"]), re.I) if e.get("globals") else None
-        embeds.append((e["id"], urls, attrs, glob))
-    combined = re.compile("|".join(f"(?P<e{i}>{'|'.join(e['urls'])})" for i, e in enumerate(data["embeds"])
-                                   if e.get("urls")), re.I)
-    return Rules(kinds, frozenset(data["fields"]["search_names"]), words, embeds, combined,
-                 re.compile("|".join(data["exclude_urls"]), re.I))
+def load_table(path: Path = _DATA) -> Table:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    embeds = data["embeds"]
+    exclusions = {}
+    for row in data["exclude"]:
+        actions = re.compile("|".join(row["actions"]), re.I) if row.get("actions") else None
+        markers = _literals(tuple(row.get("markers", [])))
+        exclusions[row["id"]] = Exclusion(row["id"], _words(row.get("words", [])), actions, markers,
+                                          int(row.get("reach", 30)))
+
+    def index(key: str) -> dict[str, int]:
+        return {name: i for i, e in enumerate(embeds) for name in e.get(key, [])}
+
+    return Table(
+        kinds={k: _tokens(data["fields"][k]) for k in _KIND_ORDER},
+        search_names=frozenset(data["search_names"]),
+        ignore_fields=frozenset(data["ignore_fields"]),
+        subtypes=[(k, _words(v)) for k, v in data["subtypes"].items()],
+        callback=_words(data["callback"]),
+        exclusions=exclusions,
+        embed_ids=[e["id"] for e in embeds],
+        scripts=_alternation([(i, e.get("scripts", [])) for i, e in enumerate(embeds)]),
+        frames=_alternation([(i, e.get("frames", [])) for i, e in enumerate(embeds)]),
+        links=_alternation([(i, e.get("links", [])) for i, e in enumerate(embeds)]),
+        script_hints=anchors([p for e in embeds for p in e.get("scripts", [])]),
+        link_hints=anchors([p for e in embeds for p in e.get("links", [])]),
+        actions=_alternation([(i, e.get("actions", [])) for i, e in enumerate(embeds)]),
+        form_classes={k.lower(): v for k, v in index("form_classes").items()},
+        form_attributes=index("form_attributes"),
+        form_inputs=index("form_inputs"),
+        dom=[(i, sel) for i, e in enumerate(embeds) for sel in e.get("dom", [])],
+    )
 
 
-def _labels(el, form) -> str:
-    parts = [el.get(a) or "" for a in ("name", "id", "placeholder", "aria-label", "title", "data-name")]
-    fid = el.get("id")
-    if fid:
-        parts += [lab.text_content() for lab in form.xpath(".//label[@for=$fid]", fid=fid)]
-    parent = el.getparent()
-    if parent is not None and parent.tag == "label":
-        parts.append(parent.text_content())
-    return " ".join(parts).lower()
+#: Compiled once at import.
+TABLE = load_table()
 
 
-def field_kind(el, form, r: Rules) -> str | None:
-    tag = el.tag
-    ftype = (el.get("type") or "text").lower()
-    if tag == "input" and ftype in _SKIP_TYPES:
+# -- fields ------------------------------------------------------------------
+def _visible_field(el) -> bool:
+    """A field a visitor fills in: not hidden, a button, a checkbox, read-only or disabled."""
+    if el.tag == "input" and (el.get("type") or "text").lower() in _SKIP_TYPES:
+        return False
+    if el.get("readonly") is not None or el.get("disabled") is not None:
+        return False
+    style = (el.get("style") or "").replace(" ", "").lower()
+    return "display:none" not in style and "visibility:hidden" not in style
+
+
+def _nearby_text(el) -> str:
+    """The short text just before a field: a preceding label-like element or the parent's own text."""
+    node = el
+    for _ in range(3):
+        prev = node.getprevious()
+        while prev is not None:
+            if isinstance(prev.tag, str):
+                if prev.tail and not prev.tail.isspace():
+                    return prev.tail.strip()[:60]
+                if prev.tag in ("input", "select", "textarea"):
+                    return ""
+                text = prev.text_content().strip() if prev.tag not in _NO_TEXT else ""
+                if text:
+                    return text[-60:]
+            prev = prev.getprevious()
+        parent = node.getparent()
+        if parent is None or parent.tag in ("form", "body"):
+            return ""
+        if parent.text and not parent.text.isspace():
+            return parent.text.strip()[:60]
+        node = parent
+    return ""
+
+
+def field_kind(el, labels: dict[str, str], t: Table = TABLE) -> str | None:
+    """search, login, password, email, phone, company, name, message, other; None for no visible field.
+
+    Sources, most reliable first: the type, autocomplete, the label, the name
+    and id, aria-label/title, the placeholder (or an old-style value hint),
+    and the short text just before the field.
+    """
+    if not _visible_field(el):
         return None
+    ftype = (el.get("type") or "text").lower()
+    name = (el.get("name") or "").lower()
+    if name in t.ignore_fields or (el.get("id") or "").lower() in t.ignore_fields:
+        return None
+    if el.tag == "textarea":
+        return "message"
     if ftype == "password":
         return "password"
-    if tag == "textarea":
-        return "message"
-    if ftype == "search":
-        return "search"
-    if ftype == "email":
-        return "email"
-    if ftype == "tel":
-        return "phone"
-    text = _labels(el, form)
-    name = (el.get("name") or "").lower()
-    if any(token in text for token in r.kinds["search"]):
-        return "search"
-    if name in r.search_names and not any(t in text for t in r.kinds["message"] if t != "text"):
-        return "search"
-    for kind in ("email", "phone", "name", "company", "message"):
-        if any(token in text for token in r.kinds[kind]):
+    if ftype in ("email", "tel", "search"):
+        return {"tel": "phone"}.get(ftype, ftype)
+    auto = _AUTOCOMPLETE.get((el.get("autocomplete") or "").lower().split(" ")[-1])
+    if auto:
+        return auto
+    label = labels.get(el.get("id") or "", "")
+    parent = el.getparent()
+    for _ in range(2):
+        if parent is None:
+            break
+        if parent.tag == "label":
+            label += " " + " ".join(parent.itertext())
+            break
+        parent = parent.getparent()
+    value = el.get("value") if el.tag == "input" and not (el.get("value") or "0").strip().isdigit() else ""
+    for text in (label, f"{name} {el.get('id') or ''}", " ".join(el.get(a) or "" for a in _HINT_ATTRS),
+                 f"{el.get('placeholder') or ''} {value}"):
+        kind = _match_kind(text.lower(), t)
+        if kind:
             return kind
-    return "other"
+    if name in t.search_names:
+        return "search"
+    return _match_kind(_nearby_text(el).lower(), t) or "other"
 
 
-def classify(container, r: Rules, method: str = "post") -> tuple[str | None, str]:
-    """(value or None, detail) for a form-like container."""
-    kinds = [k for k in (field_kind(el, container, r) for el in _FIELDS(container)) if k]
-    text = " ".join(container.text_content().split()).lower()
-    buttons = " ".join((b.text_content() or "") + " " + (b.get("value") or "") for b in _BUTTONS(container)).lower()
-    detail = "fields: " + ",".join(kinds)
-    contact = sum(kinds.count(k) for k in ("name", "phone", "email", "company"))
+def _match_kind(text: str, t: Table) -> str | None:
+    if text:
+        for kind in _KIND_ORDER:
+            if t.kinds[kind].search(text):
+                return kind
+    return None
+
+
+# -- containers ----------------------------------------------------------------
+def _text(container, limit: int = 800) -> str:
+    """Visible text of a form (no option lists, scripts or typed-in text), whitespace collapsed, lower-case."""
+    if next(container.iter(*_NO_TEXT), None) is None:
+        return " ".join(container.text_content().split())[:limit].lower()
+    out, size, skip = [], 0, 0
+    for event, el in etree.iterwalk(container, events=("start", "end")):
+        if event == "start":
+            if skip or not isinstance(el.tag, str) or el.tag in _NO_TEXT:
+                skip += 1
+            elif el.text:
+                out.append(el.text)
+                size += len(el.text)
+        else:
+            if skip:
+                skip -= 1
+            if not skip and el is not container and el.tail:
+                out.append(el.tail)
+                size += len(el.tail)
+        if size > limit:
+            break
+    return " ".join(" ".join(out).split())[:limit].lower()
+
+
+def buttons(container) -> list:
+    """Buttons of a form or block: <button>, submit/button inputs, a.btn links, role=button elements."""
+    out = []
+    for el in container.iter("button", "input", "a", "div", "span"):
+        tag = el.tag
+        if tag == "button" or el.get("role") == "button":
+            out.append(el)
+        elif tag == "input":
+            if (el.get("type") or "").lower() in ("submit", "button", "image"):
+                out.append(el)
+        elif tag == "a" and ("btn" in (el.get("class") or "") or "button" in (el.get("class") or "")):
+            out.append(el)
+    return out
+
+
+def _buttons(container) -> str:
+    return " ".join(" ".join(b.itertext()) + " " + (b.get("value") or "") + " " + (b.get("aria-label") or "")
+                    for b in buttons(container)).lower()
+
+
+def _heading(container) -> str:
+    """The heading just before a form (a modal's «Заказать звонок» above the form)."""
+    node = container
+    for _ in range(2):
+        prev, steps = node.getprevious(), 0
+        while prev is not None and steps < 3:
+            if isinstance(prev.tag, str) and (prev.tag in _HEADINGS or "title" in (prev.get("class") or "")):
+                return " ".join(prev.text_content().split())[:120].lower()
+            prev, steps = prev.getprevious(), steps + 1
+        node = node.getparent()
+        if node is None:
+            break
+    return ""
+
+
+def _marks(container) -> list[str]:
+    """tag, id and class of the container and of its ancestors, nearest first."""
+    out = []
+    for el in (container, *container.iterancestors()):
+        if isinstance(el.tag, str):
+            out.append(f"{el.tag} {el.get('id') or ''} {el.get('class') or ''} {el.get('role') or ''}".lower())
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The judgement on one form: ``value`` (request/callback) or None, and why."""
+
+    value: str | None
+    reason: str  # sub-type (support, question, order, feedback, contact, callback) or exclusion id
+    kinds: tuple[str, ...]
+
+    @property
+    def detail(self) -> str:
+        return f"{self.reason}; fields: {','.join(self.kinds)}"
+
+
+def classify(container, fields: list[Any], labels: dict[str, str] | None = None, method: str = "",
+             t: Table = TABLE) -> Verdict:
+    """Judge a ``<form>`` (or a formless block) from its fields, buttons, words and wrappers."""
+    labels = labels if labels is not None else _labels(container)
+    kinds = tuple(k for k in (field_kind(f, labels, t) for f in fields) if k)
     if not kinds:
-        return None, detail
+        return Verdict(None, "no-fields", kinds)
     if "password" in kinds:
-        return None, "login/registration: " + detail
-    if "search" in kinds and contact == 0 and "message" not in kinds:
-        return None, "search: " + detail
-    marks = " ".join(container.get(a) or "" for a in ("action", "class", "id", "role", "name")).lower()
-    if ("search" in marks or "poisk" in marks) and contact == 0 and len(kinds) <= 2:
-        return None, "search: " + detail
-    if method == "get" and len(kinds) <= 2 and "message" not in kinds and contact < 2:
-        return None, "GET lookup: " + detail
-    if r.words["quiz"].search(text):
-        return None, "quiz: " + detail
-    if kinds.count("email") == 1 and contact == 1 + kinds.count("name") and "message" not in kinds and \
-            "phone" not in kinds and r.words["newsletter"].search(text + " " + buttons):
-        return None, "newsletter: " + detail
-    if "message" in kinds or contact >= 2:
-        if r.words["callback"].search(buttons or text) and "message" not in kinds and "email" not in kinds:
-            return "callback", detail
-        if r.words["question"].search(buttons + " " + text[:300]):
-            return "question", detail
-        return "request", detail
-    if "phone" in kinds and r.words["callback"].search(text + " " + buttons):
-        return "callback", detail
-    return None, "too few fields: " + detail
+        return Verdict(None, "login", kinds)
+    contact = sum(k in _CONTACT for k in kinds)
+    message = "message" in kinds
+    marks = _marks(container)
+    all_marks = "|".join(marks)
+    action = (container.get("action") or "").lower()
+    words = " ".join((_buttons(container), _heading(container), _text(container)))
+    ex = t.exclusions
+    for rid in ("quiz", "chat-widget", "comments", "shop-order", "job-application", "registration"):
+        rule = ex[rid]
+        if (rule.markers and rule.markers.search(all_marks if rule.reach >= 30 else "|".join(marks[: rule.reach + 1]))) or \
+                (rule.actions and rule.actions.search(action)) or (rule.words and rule.words.search(words)):
+            return Verdict(None, rid, kinds)
+    if contact == 0 and not message:
+        search = ex["search"]
+        if "search" in kinds or search.markers.search("|".join(marks[: search.reach + 1])):
+            return Verdict(None, "search", kinds)
+        if method == "get":
+            return Verdict(None, "lookup", kinds)
+    if kinds.count("email") == 1 and not message and "phone" not in kinds and contact <= 1 + kinds.count("name") \
+            and ex["newsletter"].words.search(words):
+        return Verdict(None, "newsletter", kinds)
+    if message or contact >= 2:
+        if not message and "phone" in kinds and "email" not in kinds:
+            return Verdict("callback", "callback", kinds)
+        subtype = next((name for name, pattern in t.subtypes if pattern.search(words)), "contact")
+        return Verdict("request", subtype, kinds)
+    if "phone" in kinds and t.callback.search(words):
+        return Verdict("callback", "callback", kinds)
+    return Verdict(None, "too-few-fields", kinds)
+
+
+def _labels(root) -> dict[str, str]:
+    """label[for] id -> label text."""
+    return {lab.get("for"): " ".join(" ".join(lab.itertext()).split()) for lab in root.iter("label") if lab.get("for")}
+
+
+def _loose_groups(page: ParsedPage) -> list[tuple[Any, list[Any]]]:
+    """Fields outside any <form>, grouped under their nearest ancestor that has a button."""
+    tags = page.index.tags
+    if "input" not in tags and "textarea" not in tags:
+        return []
+    groups: dict[int, tuple[Any, list[Any]]] = {}
+    has_button: dict[int, bool] = {}
+    for el in page.tree.iter("input", "textarea", "select"):
+        if not _visible_field(el) or next(el.iterancestors("form"), None) is not None:
+            continue
+        node = el.getparent()
+        for _ in range(6):
+            if node is None or node.tag in ("body", "html"):
+                node = None
+                break
+            key = id(node)
+            if key not in has_button:
+                has_button[key] = bool(buttons(node))
+            if has_button[key]:
+                break
+            node = node.getparent()
+        if node is not None:
+            groups.setdefault(id(node), (node, []))[1].append(el)
+    return list(groups.values())
+
+
+# -- services ----------------------------------------------------------------
+def strip_js_comments(code: str) -> str:
+    return _JS_COMMENTS.sub(lambda m: m.group(1) or " ", code)
+
+
+def form_service(form, t: Table = TABLE) -> int | None:
+    """The embed row whose marks are on this <form> (action, class of it or its wrappers, attribute, input)."""
+    action = form.get("action") or ""
+    if action and t.actions is not None:
+        m = t.actions.search(action)
+        if m:
+            return int(m.lastgroup[1:])
+    for attr in form.attrib:
+        if attr in t.form_attributes:
+            return t.form_attributes[attr]
+    node = form
+    for _ in range(4):
+        for cls in (node.get("class") or "").lower().split():
+            if cls in t.form_classes:
+                return t.form_classes[cls]
+        node = node.getparent()
+        if node is None:
+            break
+    if t.form_inputs:
+        for inp in form.iter("input"):
+            name = inp.get("name")
+            if name in t.form_inputs and (inp.get("type") or "").lower() == "hidden":
+                return t.form_inputs[name]
+    return None
 
 
 def detect(page: ParsedPage) -> list[Evidence]:
-    r = rules()
+    t = TABLE
     found: list[Evidence] = []
     seen: set[tuple[str, str]] = set()
 
@@ -136,63 +447,64 @@ def detect(page: ParsedPage) -> list[Evidence]:
             seen.add((value, rule))
             found.append(Evidence("form", value, page.url, method, rule, make_snippet(snippet), detail))
 
+    labels = _labels(page.tree) if page.forms or "label" in page.index.tags else {}
     for form in page.forms:
-        action = (form.get("action") or "").lower()
-        if action and r.exclude_urls.search(action):
-            continue
-        value, detail = classify(form, r, (form.get("method") or "post").lower())
-        if value:
-            add(value, "form_tag", f"form.{value}", element_snippet(form), detail)
+        verdict = classify(form, _FIELDS(form), labels, (form.get("method") or "").lower(), t)
+        if verdict.value:
+            add(verdict.value, "form_tag", f"form.{verdict.value}", element_snippet(form), verdict.detail)
+        service = form_service(form, t)
+        if service is not None and (verdict.value or (verdict.reason == "too-few-fields" and len(verdict.kinds) >= 2)):
+            sid = t.embed_ids[service]
+            add(f"embed:{sid}", "form_marker", f"form.embed.{sid}", element_snippet(form), verdict.detail)
 
-    for container in _loose_containers(page):
-        value, detail = classify(container, r)
-        if value:
-            add(value, "formless", f"form.formless.{value}", element_snippet(container), detail)
+    for container, fields in _loose_groups(page):
+        verdict = classify(container, fields, labels, "", t)
+        if verdict.value:
+            add(verdict.value, "formless", f"form.formless.{verdict.value}", element_snippet(container),
+                "formless " + verdict.detail)
 
-    # Embedded services: one pass over scripts, iframes and links with all URL patterns.
-    hits: dict[int, tuple[str, str]] = {}
-    sources = [("script", script.src or script.text or "", script.element) for script in page.scripts]
-    sources += [("iframe", src, el) for src, el in page.iframes]
-    sources += [("link", link.url, link.element) for link in page.links if link.url]
-    for method, text, el in sources:
-        if not text or (method == "link" and r.exclude_urls.search(text)):
-            continue
-        for m in r.embed_urls.finditer(text):
-            hits.setdefault(int(m.lastgroup[1:]), (method, element_snippet(el)))
-    for i, (embed_id, _urls, attrs, glob) in enumerate(r.embeds):
-        hit = hits.get(i)
-        for selector in attrs if hit is None else ():
-            els = page.select(selector)
-            if els:
-                hit = ("attribute", element_snippet(els[0]))
-                break
-        if hit is None and glob is not None:
-            for script in page.scripts:
-                if not script.src and script.text and glob.search(script.text):
-                    hit = ("js_global", make_snippet(script.text))
-                    break
-        if hit:
-            add(f"embed:{embed_id}", hit[0], f"form.embed.{embed_id}", hit[1])
+    for index, method, el, detail in _embed_hits(page, t):
+        sid = t.embed_ids[index]
+        add(f"embed:{sid}", method, f"form.embed.{sid}", element_snippet(el), detail)
     return found
 
 
-def _loose_containers(page: ParsedPage) -> list:
-    """Containers of inputs that sit outside any <form>: the nearest ancestor with a button."""
-    out, ids = [], set()
-    if "input" not in page.index.tags and "textarea" not in page.index.tags:
-        return out
-    loose = [el for el in page.tree.iter("input", "textarea")
-             if not any(a.tag == "form" for a in el.iterancestors())]
-    for field in loose:
-        node = field.getparent()
-        for _ in range(5):
-            if node is None or node.tag in ("body", "html"):
-                node = None
-                break
-            if _BUTTONS(node):
-                break
-            node = node.getparent()
-        if node is not None and id(node) not in ids:
-            ids.add(id(node))
-            out.append(node)
-    return out
+def _hinted(texts: list[str], hints: tuple[str, ...] | None) -> bool:
+    """Whether any literal hint occurs in any of the texts (one joined, lower-cased scan)."""
+    if hints is None:
+        return True
+    joined = "\n".join(texts).lower()
+    return any(h in joined for h in hints)
+
+
+def _embed_hits(page: ParsedPage, t: Table):
+    """(row, method, element, detail) for widget scripts, iframes, hosted-form links and DOM marks."""
+    if t.scripts is not None:
+        srcs = [s for s in page.scripts if s.src]
+        if srcs and _hinted([s.src for s in srcs], t.script_hints):
+            for script in srcs:
+                m = t.scripts.search(script.src)
+                if m:
+                    yield int(m.lastgroup[1:]), "script_src", script.element, ""
+        code = [s for s in page.scripts if not s.src and s.text and (s.element.get("type") or "").lower() in _JS_TYPES]
+        if code and _hinted([s.text for s in code], t.script_hints):
+            for script in code:
+                if t.scripts.search(script.text):
+                    m = t.scripts.search(strip_js_comments(script.text))
+                    if m:
+                        yield int(m.lastgroup[1:]), "inline_script", script.element, ""
+    if t.frames is not None:
+        for src, el in page.iframes:
+            m = t.frames.search(src) if src else None
+            if m:
+                yield int(m.lastgroup[1:]), "iframe", el, ""
+    if t.links is not None and _hinted([link.url for link in page.links], t.link_hints):
+        not_request = t.exclusions["hosted-link-not-request"].words
+        for link in page.links:
+            m = t.links.search(link.url) if link.url else None
+            if m and not (not_request and not_request.search(link.text.lower())):
+                yield int(m.lastgroup[1:]), "link", link.element, "linked hosted form: " + link.text[:80]
+    for index, selector in t.dom:
+        els = page.select(selector)
+        if els:
+            yield index, "dom", els[0], selector

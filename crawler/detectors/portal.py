@@ -1,148 +1,403 @@
-"""Client portal: links to helpdesk/portal platforms, client-area links, client login forms.
+"""Client portal: links to a helpdesk/portal platform or a client area, and client login forms.
 
-Rules (``signatures/portal.yaml``), strongest first:
-``portal.platform.<id>`` a known helpdesk/portal platform by URL;
-``portal.link_words`` a link whose text is a strong portal phrase («Личный
-кабинет», "Client portal"), or a weak one («Портал поддержки», "Login")
-backed by a portal slug in the path (/lk, /cabinet) or a client-area host of
-the site (lk., help., billing.); ``portal.subdomain`` a helpdesk host of the
-site linked as help/support; ``portal.login_form`` a password form posting to
-a client-area host or path. Excluded: social networks, webmail, CMS admin and
-CMS login, shop carts, staff/owner/partner logins.
+Rules (vocabulary in ``signatures/portal.yaml``), strongest first; the value
+is the portal URL (absolute):
+
+``portal.platform.<id>``
+    a link (or a login form) to a known helpdesk/portal platform: a tenant of
+    a hosted one (``<account>.okdesk.ru``) or the path of a self-hosted one
+    (``/servicedesk/customer/portal/2``, ``front/helpdesk.public.php``).
+``portal.link_words``
+    the link text names the portal: a client-area phrase («Личный кабинет»,
+    "Client portal") on any target; a support-portal phrase («Портал
+    поддержки», "Support portal", "Submit a ticket") to a helpdesk/client
+    host of the site or to another site; a help label («Помощь», "Support")
+    to a helpdesk/client host of the site (``help.firm.ru``).
+``portal.path``
+    the URL names the client area and the text supports it: a portal slug
+    (``/lk``, ``/cabinet``, ``/portal``, ``/helpdesk``…) with a portal, help
+    or login word, or a client host of the site (``lk.``, ``billing.``) with
+    a login word.
+``portal.login_form``
+    a login form (password field) posting to a client/helpdesk host of the
+    site or to a portal slug, with portal or login words around it.
+
+A support-portal phrase on a same-site page without a portal slug does not
+count: from one page the detector cannot see that the target has no login,
+and IT firms call plain pages that way ('Support Portal' -> support.html with
+a remote-session download; 'Submit a Ticket' -> an on-site web form, which
+the form detector reports). Words in body text are not links and never count.
+Excluded: social networks, webmail, CMS back offices and CMS user logins,
+shop carts (and, on a page with a cart, the shop's customer account), staff,
+owner and partner logins, remote-support tools, hosted forms, government/bank
+cabinets, and links about building portals for others.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from lxml import etree
 
+from crawler.detectors.form import anchors
 from crawler.evidence import Evidence, make_snippet
 from crawler.page import ParsedPage, element_snippet
-from crawler.urls import absolute, registrable_domain
+from crawler.urls import absolute, host_of, registrable_domain
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "portal.yaml"
+TIERS = ("client", "service", "help", "login")
+_ENDINGS = sorted("ого его ому ему ыми ими ый ий ой ая яя ое ее ые ие ых их ую юю ом ем ам ям ах ях а я о е ы и у ю ь"
+                  .split(), key=len, reverse=True)
+_NO_TEXT = frozenset({"script", "style", "option", "select", "textarea", "template", "noscript"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "legend"})
+_ONCLICK_URL = re.compile(r"""(?:location(?:\.href)?\s*=|window\.open\(|location\.assign\()\s*['"]([^'"]+)['"]""")
+_EXTENSION = re.compile(r"\.(?:html?|php|aspx?|jsp)$")
+_PASSWORD = etree.XPath(".//input[translate(@type,'PASWORD','pasword')='password']")
+_NOT_TYPED = frozenset({"hidden", "submit", "button", "image", "reset"})
+_BUTTONS = etree.XPath(".//button | .//input[@type='submit' or @type='image' or @type='button']")
+
+
+def normalize(text: str) -> str:
+    return " ".join((text or "").lower().replace("ё", "е").split())
+
+
+def phrase(text: str) -> str:
+    """Regex source for a phrase: Russian words take their endings («личного кабинета»)."""
+    out = []
+    for word in normalize(text).split():
+        if re.fullmatch(r"[а-я-]+", word) and len(word) > 4:
+            stem = next((word[: -len(e)] for e in _ENDINGS if word.endswith(e) and len(word) - len(e) >= 4), word)
+            out.append(re.escape(stem) + "[а-я]{0,3}")
+        else:
+            out.append(re.escape(word))
+    return r"[\s-]+".join(out)
+
+
+def _phrases(items) -> re.Pattern | None:
+    items = list(items)
+    if not items:
+        return None
+    alts = "|".join(phrase(w) for w in sorted(items, key=len, reverse=True))
+    return re.compile(rf"(?<![\w])(?:{alts})(?![\w])")
+
+
+def _regex(items) -> re.Pattern | None:
+    return re.compile("|".join(items), re.I) if items else None
 
 
 @dataclass(frozen=True)
-class Rules:
-    platforms: list[tuple[str, re.Pattern]]
-    platform_any: re.Pattern  # one named group per platform (p0, p1...)
-    strong: re.Pattern
-    weak: re.Pattern
+class Platform:
+    id: str
+    hosts: tuple[str, ...]
+    reserved: re.Pattern | None
+    tenant_path: re.Pattern | None
+    paths: re.Pattern | None
+    context: bool
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    id: str
+    hosts: re.Pattern | None
+    paths: re.Pattern | None
+    words: re.Pattern | None
+    form_inputs: tuple[tuple[str, str], ...]
+    actions: re.Pattern | None
+
+
+@dataclass(frozen=True)
+class Table:
+    platforms: list[Platform]
+    platform_domains: frozenset[str]  # okdesk.ru...: a tenant host is <label>.<domain>
+    platform_paths: re.Pattern | None  # literal hints of the path rules (cheap test first)
+    tiers: dict[str, re.Pattern]
+    any_word: re.Pattern
+    ticket_words: re.Pattern
+    max_link_text: int
     slugs: frozenset[str]
-    subdomains: frozenset[str]
-    exclude_hosts: re.Pattern
-    exclude_paths: re.Pattern
-    exclude_words: re.Pattern
-    login_actions: re.Pattern
+    desk_hosts: frozenset[str]
+    client_hosts: frozenset[str]
+    exclusions: list[Exclusion]
 
 
-def _words(items, stems: bool = False) -> re.Pattern:
-    """Whole words; with ``stems`` a word may go on (Russian endings: партнёр-а, сотрудник-ов)."""
-    alts = "|".join(re.escape(w) for w in sorted(items, key=len, reverse=True))
-    return re.compile(rf"(?<![\w])(?:{alts})" + ("" if stems else r"(?![\w])"), re.I)
-
-
-@lru_cache(maxsize=1)
-def rules() -> Rules:
-    d = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
-    ex = d["exclude"]
-    return Rules(
-        [(p["id"], re.compile(p["url"], re.I)) for p in d["platforms"]],
-        re.compile("|".join(f"(?P<p{i}>{p['url']})" for i, p in enumerate(d["platforms"])), re.I),
-        _words(d["words"]["strong"]), _words(d["words"]["weak"]),
-        frozenset(d["slugs"]), frozenset(d["subdomains"]),
-        re.compile("|".join(ex["hosts"]), re.I), re.compile("|".join(ex["paths"]), re.I),
-        _words(ex["words"], stems=True), re.compile("|".join(ex["login_actions"]), re.I),
+def load_table(path: Path = _DATA) -> Table:
+    d = yaml.safe_load(path.read_text(encoding="utf-8"))
+    platforms, domains, hints = [], set(), []
+    for p in d["platforms"]:
+        reserved = re.compile("|".join(p["reserved"])) if p.get("reserved") else None
+        platforms.append(Platform(p["id"], tuple(p.get("hosts", [])), reserved, _regex([p["tenant_path"]])
+                                  if p.get("tenant_path") else None, _regex(p.get("paths", [])), bool(p.get("context"))))
+        domains.update(p.get("hosts", []))
+        path_hints = anchors(p.get("paths", []))
+        hints += [re.escape(h) for h in path_hints] if path_hints is not None else p["paths"]
+    tiers = {tier: _phrases(w["text"] for w in d["words"] if w["tier"] == tier) for tier in TIERS}
+    exclusions = [
+        Exclusion(e["id"], _regex(e.get("hosts", [])), _regex(e.get("paths", [])), _phrases(e.get("words", [])),
+                  tuple(tuple(i.split("=", 1)) for i in e.get("form_inputs", [])), _regex(e.get("actions", [])))
+        for e in d["exclude"]
+    ]
+    return Table(
+        platforms, frozenset(domains), re.compile("|".join(dict.fromkeys(hints)), re.I) if hints else None, tiers, _phrases(w["text"] for w in d["words"]),
+        _phrases(d["ticket_words"]), int(d["max_link_text"]), frozenset(d["slugs"]),
+        frozenset(d["subdomains"]["desk"]), frozenset(d["subdomains"]["client"]), exclusions,
     )
 
 
-def _client_host(host: str, site_domain: str, r: Rules) -> bool:
-    """A host of the site other than the site itself whose first label names a client area."""
-    if not host or registrable_domain(host) != site_domain or host in (site_domain, "www." + site_domain):
-        return False
-    return host.split(".")[0] in r.subdomains
+#: Compiled once at import.
+TABLE = load_table()
 
 
-def _has_slug(path: str, r: Rules) -> bool:
-    for seg in path.lower().strip("/").split("/"):
-        if re.sub(r"\.(html?|php|aspx?)$", "", seg) in r.slugs:
+# -- URL tests -----------------------------------------------------------------
+def platform_of(url: str, text: str = "", t: Table = TABLE) -> str | None:
+    """The platform id of a URL, or None."""
+    host = url.split("/", 3)[2].rpartition("@")[2].split(":")[0].lower() if "//" in url else ""
+    if host.partition(".")[2] not in t.platform_domains and not (t.platform_paths and t.platform_paths.search(url)):
+        return None
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    path = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+    for p in t.platforms:
+        for domain in p.hosts:
+            if host.endswith("." + domain):
+                label = host[: -len(domain) - 1]
+                if "." in label or (p.reserved and p.reserved.fullmatch(label)):
+                    continue
+                if p.tenant_path is None or p.tenant_path.search(parts.path or "/"):
+                    return p.id
+        if p.paths and p.paths.search(path):
+            if not p.context or t.ticket_words.search(normalize(text)) or _desk_label(host, t) or \
+                    has_slug(parts.path, t):
+                return p.id
+    return None
+
+
+def _desk_label(host: str, t: Table) -> bool:
+    label = host.split(".")[0]
+    return label in t.desk_hosts or label in t.client_hosts
+
+
+def has_slug(path: str, t: Table = TABLE) -> bool:
+    return any(_EXTENSION.sub("", seg) in t.slugs for seg in (path or "").lower().split("/") if seg)
+
+
+def excluded(host: str, path: str, text: str, t: Table = TABLE) -> str | None:
+    """The id of the exclusion that rules this target out, or None."""
+    for e in t.exclusions:
+        if (e.hosts and e.hosts.search(host)) or (e.paths and e.paths.search(path)) or \
+                (e.words and text and e.words.search(text)):
+            return e.id
+    return None
+
+
+# -- candidates ------------------------------------------------------------------
+def _candidates(page: ParsedPage):
+    """(url, text, element, method) for links, bare button forms and onclick buttons."""
+    for link in page.links:
+        if link.url:
+            yield link.url, link.text, link.element, "link"
+    for form in page.forms:
+        action = form.get("action")
+        if action and not _fillable(form):
+            url = absolute(page.base_url, action)
+            if url:
+                text = " ".join(" ".join(b.itertext()) + " " + (b.get("value") or "") for b in _BUTTONS(form))
+                yield url, " ".join(text.split()), form, "form_button"
+    if "onclick" in page.index.attributes:
+        for el in page.tree.xpath("//*[@onclick]"):
+            m = _ONCLICK_URL.search(el.get("onclick") or "")
+            url = absolute(page.base_url, m.group(1)) if m else None
+            if url:
+                text = " ".join([el.text_content(), el.get("title") or "", el.get("aria-label") or ""])
+                yield url, " ".join(text.split()), el, "onclick"
+
+
+def _fillable(form) -> bool:
+    """Whether a form has a field to type in (else it is a button posing as a link)."""
+    for el in form.iter("input", "textarea", "select"):
+        if el.tag != "input" or (el.get("type") or "text").lower() not in _NOT_TYPED:
             return True
     return False
 
 
-def excluded(url: str, text: str, r: Rules) -> bool:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    return bool(r.exclude_hosts.search(host) or r.exclude_paths.search(parts.path or "")
-                or r.exclude_words.search(text or ""))
+def _is_shop(page: ParsedPage, t: Table) -> bool:
+    shop = next((e for e in t.exclusions if e.id == "shop"), None)
+    if shop is None:
+        return False
+    for link in page.links:
+        if (link.url and shop.paths and shop.paths.search(urlsplit(link.url).path)) or \
+                (len(link.text) <= 40 and shop.words and shop.words.search(normalize(link.text))):
+            return True
+    return False
 
 
 def detect(page: ParsedPage) -> list[Evidence]:
-    r = rules()
+    t = TABLE
     site_domain = registrable_domain(urlsplit(page.site_url).hostname or "")
+    # Same site: the public site and the host the page was fetched from (a local copy
+    # is audited as its public domain, but its relative links resolve to the copy).
+    local = {site_domain} | {registrable_domain(host_of(u)) for u in (page.url, page.base_url)}
     found: list[Evidence] = []
     seen: set[str] = set()
+    shop: list[bool] = []  # computed on first need
 
-    def add(value: str, method: str, rule: str, snippet: str, detail: str = "") -> None:
+    def add(value: str, method: str, rule: str, el: Any, detail: str) -> None:
         if value not in seen:
             seen.add(value)
-            found.append(Evidence("portal", value, page.url, method, rule, make_snippet(snippet), detail))
+            found.append(Evidence("portal", value, page.url, method, rule, make_snippet(element_snippet(el)),
+                                  make_snippet(detail, 120)))
 
-    for link in page.links:
-        url = link.url
-        if not url:
-            continue
-        m = r.platform_any.search(url)
-        platform = r.platforms[int(m.lastgroup[1:])][0] if m else None
-        strong = weak = None
+    for url, text, el, method in _candidates(page):
+        platform = platform_of(url, text, t)
+        low = text.lower().replace("ё", "е")  # link texts come whitespace-collapsed
+        tier = None
         if platform is None:
-            strong = r.strong.search(link.text)
-            weak = strong or r.weak.search(link.text)
-            if not weak:
+            if not low or len(low) > t.max_link_text or not t.any_word.search(low):
                 continue
-        if excluded(url, link.text, r):
-            continue
+            tier = next(name for name in TIERS if t.tiers[name] and t.tiers[name].search(low))
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
-        if platform:
-            add(url, "link", f"portal.platform.{platform}", element_snippet(link.element), link.text)
+        if excluded(host, parts.path or "/", low, t):
             continue
-        client_host = _client_host(host, site_domain, r)
-        if strong:
-            add(url, "link", "portal.link_words", element_snippet(link.element), link.text)
-        elif _has_slug(parts.path, r) or client_host:
-            rule = "portal.subdomain" if client_host and not _has_slug(parts.path, r) else "portal.link_words"
-            add(url, "link", rule, element_snippet(link.element), link.text)
+        if platform:
+            add(url, method, f"portal.platform.{platform}", el, text)
+            continue
+        same_site = bool(host) and registrable_domain(host) in local
+        rule = _word_rule(tier, host, parts.path, same_site, site_domain, t)
+        if rule and same_site and not _desk_host(host, site_domain, t, desk_only=True):
+            if not shop:
+                shop.append(_is_shop(page, t))
+            if shop[0] and not _helpdesk_slug(parts.path):
+                continue  # a shop's customer account
+        if rule:
+            add(url, method, rule, el, text)
 
     for form in page.forms:
-        if not form.xpath(".//input[@type='password']"):
-            continue
-        action = absolute(page.base_url, form.get("action") or "") or page.url
-        if r.login_actions.search(action) or excluded(action, "", r):
-            continue
-        parts = urlsplit(action)
-        host = (parts.hostname or "").lower()
-        if _client_host(host, site_domain, r) or _has_slug(parts.path, r) or r.platform_any.search(action):
-            context = _context_text(form)
-            if r.strong.search(context) or r.weak.search(context) or _client_host(host, site_domain, r):
-                add(action, "form", "portal.login_form", element_snippet(form), context[:120])
+        if _PASSWORD(form):
+            _login_form(page, form, site_domain, t, add)
     return found
 
 
-def _context_text(form) -> str:
-    """Text of the form and of its nearest ancestors (headings like «Личный кабинет»)."""
-    node, text = form, ""
+def host_is_site(host: str, site_domain: str) -> bool:
+    return bool(host) and registrable_domain(host) == site_domain
+
+
+def _desk_host(host: str, site_domain: str, t: Table, desk_only: bool = False) -> bool:
+    """A subdomain of the site whose first label names a helpdesk (or a client area)."""
+    if not host_is_site(host, site_domain) or host in (site_domain, "www." + site_domain):
+        return False
+    label = host.split(".")[0]
+    return label in t.desk_hosts or (not desk_only and label in t.client_hosts)
+
+
+def _helpdesk_slug(path: str) -> bool:
+    return any(s in (path or "").lower() for s in ("helpdesk", "servicedesk", "service-desk", "help-desk", "tickets",
+                                                     "support-portal"))
+
+
+def _word_rule(tier: str, host: str, path: str, same_site: bool, site_domain: str, t: Table) -> str | None:
+    """Which rule a link with words of ``tier`` to this target fires, if any.
+
+    A service or help phrase to a page of the site itself (not a helpdesk/client
+    host) needs a portal slug: 'Support Portal' -> support.html does not count.
+    """
+    desk = _desk_host(host, site_domain, t)
+    if tier == "client":
+        return "portal.link_words"
+    if tier in ("service", "help") and desk:
+        return "portal.link_words"
+    if tier == "service" and host and not same_site:
+        return "portal.link_words"
+    if has_slug(path, t) or (tier == "login" and desk):
+        return "portal.path"
+    return None
+
+
+# -- login forms -----------------------------------------------------------------
+def _text(root, limit: int = 400) -> str:
+    out, size, skip = [], 0, 0
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            if skip or not isinstance(el.tag, str) or el.tag in _NO_TEXT:
+                skip += 1
+            elif el.text:
+                out.append(el.text)
+                size += len(el.text)
+        else:
+            if skip:
+                skip -= 1
+            if not skip and el is not root and el.tail:
+                out.append(el.tail)
+                size += len(el.tail)
+        if size > limit:
+            break
+    return normalize(" ".join(out))[:limit]
+
+
+def _heading(form) -> str:
+    node = form
     for _ in range(3):
-        if node.getparent() is None:
-            break
+        prev, steps = node.getprevious(), 0
+        while prev is not None and steps < 4:
+            if isinstance(prev.tag, str) and (prev.tag in _HEADINGS or "title" in (prev.get("class") or "")):
+                return normalize(prev.text_content())[:120]
+            prev, steps = prev.getprevious(), steps + 1
         node = node.getparent()
-        text = " ".join(node.text_content().split())
-        if len(text) > 600:
+        if node is None:
             break
-    return text[:600]
+    return ""
+
+
+def _context(form) -> str:
+    """Text of the form and of its nearest ancestors, as long as it stays short."""
+    text, node = _text(form), form
+    for _ in range(3):
+        node = node.getparent()
+        if node is None or node.tag in ("body", "html"):
+            break
+        wider = _text(node, 600)
+        if len(wider) > 500:
+            break
+        text = wider
+    return text
+
+
+def _cms_login(form, action: str, t: Table) -> bool:
+    cms = next((e for e in t.exclusions if e.id == "cms-login"), None)
+    if cms is None:
+        return False
+    if cms.actions and cms.actions.search(action):
+        return True
+    for inp in form.iter("input"):
+        name, value = inp.get("name") or "", (inp.get("value") or "").lower()
+        for want_name, want_value in cms.form_inputs:
+            if name == want_name and (want_value == "*" or value == want_value.lower()):
+                return True
+    return False
+
+
+def _login_form(page: ParsedPage, form, site_domain: str, t: Table, add) -> None:
+    raw = form.get("action") or ""
+    action = absolute(page.base_url, raw) or page.url
+    if _cms_login(form, raw, t):
+        return
+    parts = urlsplit(action)
+    host = (parts.hostname or "").lower()
+    heading = _heading(form)
+    own = " ".join([heading, normalize(" ".join(b.get("value") or " ".join(b.itertext()) for b in _BUTTONS(form)))])
+    if excluded(host, parts.path or "/", own, t):
+        return
+    context = _context(form)
+    platform = platform_of(action, context, t)
+    if platform:
+        add(action, "login_form", f"portal.platform.{platform}", form, heading or context)
+        return
+    if not (_desk_host(host, site_domain, t) or has_slug(parts.path, t)):
+        return
+    words = f"{heading} {context}"
+    if t.any_word.search(words):
+        add(action, "login_form", "portal.login_form", form, heading or context)

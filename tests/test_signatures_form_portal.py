@@ -1,0 +1,292 @@
+"""A test per row of the web-form and client-portal tables (signatures/forms.yaml,
+signatures/portal.yaml): every row's own `example` (ours, synthetic) goes
+through the detector; an exclusion row's `example` must not fire and its
+`control` (the same thing without the trap) must. Vocabulary rows (field
+kinds, sub-types, callback and newsletter words, portal words, slugs and
+subdomains) are checked word by word against a neutral page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from lxml import etree
+
+from crawler.detectors import form, portal
+from crawler.page import Page, ParsedPage
+
+SIG = Path(__file__).resolve().parents[1] / "crawler" / "signatures"
+FORMS = yaml.safe_load((SIG / "forms.yaml").read_text(encoding="utf-8"))
+PORTAL = yaml.safe_load((SIG / "portal.yaml").read_text(encoding="utf-8"))
+
+
+def page(html: str, url: str = "https://firm.ru/") -> ParsedPage:
+    return ParsedPage(Page(url, f"<html><body>{html}</body></html>"))
+
+
+def rows(table: dict, key: str, *, where=None) -> list:
+    out = [r for r in table[key] if where is None or where(r)]
+    return [pytest.param(r, id=r.get("id") or r.get("text")) for r in out]
+
+
+def pairs(table: dict, key: str) -> list:
+    """(group, word) for a {group: [words]} mapping."""
+    return [pytest.param(g, w, id=f"{g}:{w}") for g, words in table[key].items() for w in words]
+
+
+def form_values(html: str) -> list[str]:
+    return sorted({e.value for e in form.detect(page(html))})
+
+
+def portal_rules(html: str, url: str = "https://firm.ru/") -> list[str]:
+    return [e.rule for e in portal.detect(page(html, url))]
+
+
+def test_every_row_has_its_example():
+    for table, keys in ((FORMS, ("embeds", "exclude")), (PORTAL, ("platforms", "words", "exclude"))):
+        for key in keys:
+            for row in table[key]:
+                assert row.get("example"), (key, row)
+                if key == "exclude":
+                    assert row.get("control") and row.get("why"), row
+                if row.get("links"):
+                    assert row.get("link_example"), row
+    ids = [r["id"] for r in FORMS["embeds"]] + [r["id"] for r in PORTAL["platforms"]]
+    assert len(ids) == len(set(ids))
+
+
+# --- forms: field kinds and words -------------------------------------------------
+def _field(html: str):
+    el = etree.HTML(f"<html><body><form>{html}</form></body></html>").find(".//form")[0]
+    return form.field_kind(el, {})
+
+
+@pytest.mark.parametrize("kind,token", pairs(FORMS, "fields"))
+def test_field_token_names_its_kind(kind, token):
+    """A token in a placeholder makes the field that kind (kinds are tried in table order)."""
+    assert _field(f'<input name="x" placeholder="{token}">') == kind
+
+
+@pytest.mark.parametrize("kind", ["name", "phone", "email", "company"])
+def test_contact_kind_with_message_box_is_request(kind):
+    token = FORMS["fields"][kind][0]
+    html = f'<form method="post"><input name="x" placeholder="{token}"><textarea name="m"></textarea></form>'
+    assert form_values(html) == ["request"]
+
+
+@pytest.mark.parametrize("name", FORMS["search_names"])
+def test_search_name_makes_a_search_box(name):
+    assert _field(f'<input name="{name}">') == "search"
+    assert form_values(f'<form action="/find/"><input name="{name}"><button>Go</button></form>') == []
+
+
+@pytest.mark.parametrize("name", FORMS["ignore_fields"])
+def test_ignored_field_is_no_input(name):
+    assert _field(f'<input name="{name}">') is None
+    # a captcha field does not turn a name-only form into a two-field request
+    assert form_values(f'<form method="post"><input name="name"><input name="{name}"></form>') == []
+
+
+@pytest.mark.parametrize("subtype,words", pairs(FORMS, "subtypes"))
+def test_subtype_words(subtype, words):
+    html = f'<form method="post"><input name="name"><input type="email" name="email"><textarea name="m"></textarea>' \
+           f'<button>{words}</button></form>'
+    found = form.detect(page(html))
+    assert [(e.value, e.rule) for e in found] == [("request", "form.request")]
+    assert found[0].detail.startswith(f"{subtype};")
+    neutral = form.detect(page(html.replace(words, "Отправить")))
+    assert neutral[0].detail.startswith("contact;")
+
+
+@pytest.mark.parametrize("word", FORMS["callback"])
+def test_callback_words(word):
+    """A lone phone field is a callback form with a callback word, nothing without one."""
+    html = f'<form method="post"><input type="tel" name="phone"><button>{word}</button></form>'
+    assert form_values(html) == ["callback"]
+    assert form_values(html.replace(word, "Отправить")) == []
+
+
+@pytest.mark.parametrize("word", next(r for r in FORMS["exclude"] if r["id"] == "newsletter")["words"])
+def test_newsletter_words(word):
+    html = f'<form method="post"><input name="name"><input type="email" name="email"><button>{word}</button></form>'
+    assert form_values(html) == []
+    assert form_values(html.replace(word, "Отправить")) == ["request"]
+
+
+# --- forms: embedded services -----------------------------------------------------
+@pytest.mark.parametrize("row", rows(FORMS, "embeds"))
+def test_form_embed_fires(row):
+    found = form.detect(page(row["example"]))
+    embeds = {(e.value, e.rule) for e in found if e.value.startswith("embed:")}
+    assert embeds == {(f"embed:{row['id']}", f"form.embed.{row['id']}")}, "exactly this service"
+
+
+@pytest.mark.parametrize("row", rows(FORMS, "embeds"))
+def test_form_embed_commented_out(row):
+    assert form.detect(page(f"<!-- {row['example']} -->")) == []
+
+
+@pytest.mark.parametrize("row", rows(FORMS, "embeds", where=lambda r: r.get("links")))
+def test_hosted_form_link(row):
+    """A row with `links`: a link to the hosted form page is the service (the form is one click away)."""
+    found = form.detect(page(row["link_example"]))
+    assert [(e.value, e.rule, e.method) for e in found] == [(f"embed:{row['id']}", f"form.embed.{row['id']}", "link")]
+    assert form.detect(page(f"<!-- {row['link_example']} -->")) == []
+    survey = re.sub(r">[^<]*</a>", ">Пройдите опрос</a>", row["link_example"])
+    assert form.detect(page(survey)) == [], "a survey link is not a request form"
+
+
+# --- forms: exclusions ------------------------------------------------------------
+def _verdict(html: str) -> form.Verdict:
+    p = page(html)
+    if p.forms:
+        el = p.forms[0]
+        return form.classify(el, form._FIELDS(el), method=(el.get("method") or "").lower())
+    groups = form._loose_groups(p)
+    assert len(groups) == 1, html
+    container, fields = groups[0]
+    return form.classify(container, fields)
+
+
+@pytest.mark.parametrize("row", rows(FORMS, "exclude", where=lambda r: "<a " not in r["example"]))
+def test_form_exclusion(row):
+    """The example is ruled out by this very row; the control is a request or callback."""
+    verdict = _verdict(row["example"])
+    assert (verdict.value, verdict.reason) == (None, row["id"])
+    assert not [e for e in form.detect(page(row["example"])) if e.value in ("request", "callback")]
+    assert _verdict(row["control"]).value in ("request", "callback")
+    assert {e.value for e in form.detect(page(row["control"]))} & {"request", "callback"}
+
+
+@pytest.mark.parametrize("row", rows(FORMS, "exclude", where=lambda r: "<a " in r["example"]))
+def test_form_link_exclusion(row):
+    assert form.detect(page(row["example"])) == []
+    assert [e.value for e in form.detect(page(row["control"]))] == ["embed:google-forms"]
+
+
+# --- portal: platforms ------------------------------------------------------------
+@pytest.mark.parametrize("row", rows(PORTAL, "platforms"))
+def test_portal_platform_fires(row):
+    assert portal_rules(row["example"]) == [f"portal.platform.{row['id']}"]
+    assert portal_rules(f"<!-- {row['example']} -->") == []
+
+
+@pytest.mark.parametrize("row", rows(PORTAL, "platforms", where=lambda r: r.get("reserved")))
+def test_portal_platform_reserved_subdomains(row):
+    """The vendor's own site (www, docs, help...) is not a client's portal."""
+    for label in row["reserved"]:
+        sample = re.sub(r"\\d[*+]", "2", label)
+        assert re.fullmatch(label, sample), label
+        for host in row["hosts"]:
+            assert portal.platform_of(f"https://{sample}.{host}/portal") is None, (sample, host)
+            assert portal_rules(f'<a href="https://{sample}.{host}/">Docs</a>') == []
+
+
+@pytest.mark.parametrize("row", rows(PORTAL, "platforms", where=lambda r: r.get("context")))
+def test_portal_platform_generic_path_needs_context(row):
+    """A generic path (open.php) counts only with a ticket word or a helpdesk host/slug."""
+    url = re.search(r'href="([^"]+)"', row["example"]).group(1)
+    path = url.split("/", 3)[3]
+    assert portal_rules(f'<a href="https://firm.ru/{path.split("/")[-1]}">Open</a>') == []
+    assert portal_rules(f'<a href="https://firm.ru/{path.split("/")[-1]}">Заявка</a>') == \
+        [f"portal.platform.{row['id']}"]
+
+
+# --- portal: words ----------------------------------------------------------------
+@pytest.mark.parametrize("row", rows(PORTAL, "words"))
+def test_portal_word_example(row):
+    """The row's own phrase is in its example text, and the example fires."""
+    text = etree.HTML(row["example"]).find(".//a").text
+    assert re.search(portal.phrase(row["text"]), portal.normalize(text)), "example must use the row's phrase"
+    expected = {"client": ["portal.link_words"], "login": ["portal.path"]}.get(row["tier"])
+    rules_found = portal_rules(row["example"])
+    assert rules_found in ([expected] if expected else [["portal.link_words"], ["portal.path"]])
+
+
+@pytest.mark.parametrize("row", rows(PORTAL, "words"))
+def test_portal_word_tier(row):
+    """What a tier asks of the target: to a plain page of the site only `client`
+    counts; to another site `service` too; a helpdesk host of the site takes
+    service and help words, a portal slug any word."""
+    text, tier = row["text"], row["tier"]
+    plain = portal_rules(f'<a href="/about.html">{text}</a>')
+    other = portal_rules(f'<a href="https://other-firm.com/">{text}</a>')
+    desk = portal_rules(f'<a href="https://support.firm.ru/">{text}</a>')
+    slug = portal_rules(f'<a href="/lk/">{text}</a>')
+    assert plain == (["portal.link_words"] if tier == "client" else [])
+    assert other == (["portal.link_words"] if tier in ("client", "service") else [])
+    assert desk == (["portal.path"] if tier == "login" else ["portal.link_words"])
+    assert slug == (["portal.path"] if tier in ("service", "help", "login") else ["portal.link_words"])
+
+
+def test_same_site_copy_is_same_site():
+    """A saved copy audited as its public domain: a relative link resolves to the copy's
+    host, which is still the site (realsites en-village-computers 'Support Portal')."""
+    p = ParsedPage(Page("http://127.0.0.1:8000/village/", '<a href="support.html">Support Portal</a>',
+                        site_url="https://villagecomputers.example/"))
+    assert portal.detect(p) == []
+    p = ParsedPage(Page("http://127.0.0.1:8000/village/", '<a href="https://help.other.com/">Support Portal</a>',
+                        site_url="https://villagecomputers.example/"))
+    assert [e.rule for e in portal.detect(p)] == ["portal.link_words"]
+
+
+def test_long_link_text_is_not_a_nav_item():
+    limit = PORTAL["max_link_text"]
+    text = "Личный кабинет " + "x" * limit
+    assert portal_rules(f'<a href="/cab/">{text}</a>') == []
+
+
+@pytest.mark.parametrize("slug", PORTAL["slugs"])
+def test_portal_slug(slug):
+    assert portal_rules(f'<a href="/{slug}/">Вход</a>') == ["portal.path"]
+    assert portal_rules(f'<a href="/{slug}.html">Вход</a>') == ["portal.path"]
+    assert portal_rules(f'<a href="/x-{slug}-y/">Вход</a>') == []
+
+
+@pytest.mark.parametrize("group,label", pairs(PORTAL, "subdomains"))
+def test_portal_subdomain(group, label):
+    """A helpdesk or client host of the site: a login word counts, a help word too."""
+    assert portal_rules(f'<a href="https://{label}.firm.ru/">Войти</a>') == ["portal.path"]
+    assert portal_rules(f'<a href="https://{label}.firm.ru/">Поддержка</a>') == ["portal.link_words"]
+    assert portal_rules(f'<a href="https://{label}.other-firm.ru/">Поддержка</a>') == []
+
+
+@pytest.mark.parametrize("word", PORTAL["ticket_words"])
+def test_ticket_words_give_context(word):
+    assert portal_rules(f'<a href="https://firm.ru/open.php">{word}</a>') == ["portal.platform.osticket"]
+
+
+# --- portal: exclusions -----------------------------------------------------------
+@pytest.mark.parametrize("row", rows(PORTAL, "exclude"))
+def test_portal_exclusion(row, monkeypatch):
+    """The example does not fire, its control does; without this row the example would fire."""
+    assert portal.detect(page(row["example"])) == []
+    assert portal.detect(page(row["control"]))
+    table = portal.TABLE
+    monkeypatch.setattr(portal, "TABLE", table.__class__(**{
+        **{f: getattr(table, f) for f in table.__dataclass_fields__},
+        "exclusions": [e for e in table.exclusions if e.id != row["id"]]}))
+    assert portal.detect(page(row["example"])), "the row itself must be what rules the example out"
+
+
+@pytest.mark.parametrize("href,text", [
+    ("https://vk.com/firm", "Личный кабинет"), ("https://webmail.firm.ru/", "Личный кабинет"),
+    ("https://firm.ru/wp-admin/", "Личный кабинет"), ("https://firm.ru/bitrix/admin/", "Личный кабинет"),
+    ("https://firm.ru/cart/", "Личный кабинет"), ("https://firm.ru/ticket-login", "Owner login"),
+    ("https://firm.ru/lk/", "Вход для сотрудников"), ("https://firm.ru/lk/", "Owner login"),
+    ("https://partners.firm.ru/", "Личный кабинет партнёра"),
+    ("https://firm.ru/personal/", "Личный кабинет партнера"),
+])
+def test_portal_exclusion_cases(href, text):
+    assert portal.detect(page(f'<a href="{href}">{text}</a>')) == []
+
+
+def test_shop_customer_account_is_not_a_portal():
+    """On a page with a cart, the shop's own customer account is not a client portal."""
+    account = '<a href="/personal/">Личный кабинет</a>'
+    assert portal_rules(account) == ["portal.link_words"]
+    assert portal_rules(account + '<a href="/basket/">Корзина</a>') == []
+    assert portal_rules('<a href="/helpdesk/">Личный кабинет</a><a href="/basket/">Корзина</a>') == \
+        ["portal.link_words"]
