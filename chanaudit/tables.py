@@ -45,10 +45,20 @@ def write_csv(table: pd.DataFrame | Iterable[Mapping[str, object]], path: str | 
     for col in safe.columns:
         if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(neutralise)
+        elif _whole_floats(safe[col]):
+            safe[col] = safe[col].astype("Int64")  # 200, 1, 0 and empty: never 200.0 / 1.0
     tmp = path.with_suffix(path.suffix + ".tmp")
     safe.to_csv(tmp, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     os.replace(tmp, path)
     return path
+
+
+def _whole_floats(column: pd.Series) -> bool:
+    """A float column that only holds whole numbers and blanks (ints that met a missing value)."""
+    if not pd.api.types.is_float_dtype(column):
+        return False
+    values = column.dropna()
+    return bool(len(values)) and bool(((values % 1) == 0).all()) and bool((values.abs() < 2**53).all())
 
 
 def read_csv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
