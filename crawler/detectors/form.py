@@ -42,7 +42,7 @@ import yaml
 from lxml import etree
 
 from crawler.evidence import Evidence, make_snippet
-from crawler.page import ParsedPage, element_snippet
+from crawler.page import ParsedPage, element_snippet, text_of
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "forms.yaml"
 _SKIP_TYPES = frozenset({"hidden", "submit", "button", "image", "reset", "checkbox", "radio", "file", "range",
@@ -191,7 +191,7 @@ def _nearby_text(el) -> str:
                     return prev.tail.strip()[:60]
                 if prev.tag in ("input", "select", "textarea"):
                     return ""
-                text = prev.text_content().strip() if prev.tag not in _NO_TEXT else ""
+                text = text_of(prev).strip() if prev.tag not in _NO_TEXT else ""
                 if text:
                     return text[-60:]
             prev = prev.getprevious()
@@ -258,7 +258,7 @@ def _match_kind(text: str, t: Table) -> str | None:
 def _text(container, limit: int = 800) -> str:
     """Visible text of a form (no option lists, scripts or typed-in text), whitespace collapsed, lower-case."""
     if next(container.iter(*_NO_TEXT), None) is None:
-        return " ".join(container.text_content().split())[:limit].lower()
+        return " ".join(text_of(container).split())[:limit].lower()
     out, size, skip = [], 0, 0
     for event, el in etree.iterwalk(container, events=("start", "end")):
         if event == "start":
@@ -305,7 +305,7 @@ def _heading(container) -> str:
         prev, steps = node.getprevious(), 0
         while prev is not None and steps < 3:
             if isinstance(prev.tag, str) and (prev.tag in _HEADINGS or "title" in (prev.get("class") or "")):
-                return " ".join(prev.text_content().split())[:120].lower()
+                return " ".join(text_of(prev).split())[:120].lower()
             prev, steps = prev.getprevious(), steps + 1
         node = node.getparent()
         if node is None:

@@ -61,10 +61,14 @@ def _block_lines(page: ParsedPage) -> list[str]:
     lines: list[str] = []
     current: list[str] = []
     current_block = None
+    blocks: dict = {}  # owner element -> its block (text nodes often share an owner)
     for node, owner in page.text_items:
-        block = owner
-        while block is not None and isinstance(block.tag, str) and block.tag in _INLINE:
-            block = block.getparent()
+        block = blocks.get(owner)
+        if block is None:
+            block = owner
+            while block is not None and isinstance(block.tag, str) and block.tag in _INLINE:
+                block = block.getparent()
+            blocks[owner] = block
         if block is not current_block and current:
             lines.append(" ".join(current))
             current = []
@@ -95,11 +99,14 @@ def detect(page: ParsedPage) -> list[Evidence]:
                 add(number, scheme, f"phone.{scheme}", element_snippet(link.element))
 
     r = rules()
-    single = "\n".join(" ".join(t.split()) for t in page.text_nodes)
+    single = page.visible_text  # one text node per line: a number inside one node is "phone.text"
+    matched: dict[str, list] = {}  # a page repeats its numbers (header, footer): match each line once
     for line in _block_lines(page):
-        if len(_DIGITS.findall(line)) < r["min_digits"] or not _RUN.search(line):
+        if not _RUN.search(line) or len(_DIGITS.findall(line)) < r["min_digits"]:
             continue
-        for match in PhoneNumberMatcher(line, region):
+        if line not in matched:
+            matched[line] = list(PhoneNumberMatcher(line, region))
+        for match in matched[line]:
             before = line[max(0, match.start - r["context"]):match.start]
             if r["forbidden"].search(before):
                 continue

@@ -46,7 +46,7 @@ from lxml import etree
 
 from crawler.detectors.form import anchors
 from crawler.evidence import Evidence, make_snippet
-from crawler.page import ParsedPage, element_snippet
+from crawler.page import ParsedPage, element_snippet, text_of
 from crawler.urls import absolute, host_of, registrable_domain
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "portal.yaml"
@@ -212,7 +212,7 @@ def _candidates(page: ParsedPage):
             m = _ONCLICK_URL.search(el.get("onclick") or "")
             url = absolute(page.base_url, m.group(1)) if m else None
             if url:
-                text = " ".join([el.text_content(), el.get("title") or "", el.get("aria-label") or ""])
+                text = " ".join([text_of(el), el.get("title") or "", el.get("aria-label") or ""])
                 yield url, " ".join(text.split()), el, "onclick"
 
 
@@ -344,7 +344,7 @@ def _heading(form) -> str:
         prev, steps = node.getprevious(), 0
         while prev is not None and steps < 4:
             if isinstance(prev.tag, str) and (prev.tag in _HEADINGS or "title" in (prev.get("class") or "")):
-                return normalize(prev.text_content())[:120]
+                return normalize(text_of(prev))[:120]
             prev, steps = prev.getprevious(), steps + 1
         node = node.getparent()
         if node is None:
