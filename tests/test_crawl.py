@@ -46,6 +46,7 @@ def fault_run(tmp_path_factory):
         Site("robots", root=BASIC, fault="robots_deny"),
         Site("refused", fault="refused"),
         Site("dns", fault="dns"),
+        Site("tls", fault="tls"),
         Site("cp1251", routes={"/": ("text/html", CP1251_PAGE.encode("cp1251"))}),
         Site("koi8", routes={"/": ("text/html; charset=koi8-r", CP1251_PAGE.encode("koi8-r"))}),
     ]
@@ -66,7 +67,7 @@ def row(frame, name):
     ("basic", "ok"), ("timeout", "timeout"), ("reset", "connect_error"), ("http500", "http_error"),
     ("http404", "http_error"), ("loop", "http_error"), ("bomb", "too_large"), ("huge", "too_large"),
     ("binary", "not_html"), ("robots", "robots_blocked"), ("refused", "connect_error"),
-    ("dns", "dns_error"), ("cp1251", "ok"), ("koi8", "ok"), ("bad", "invalid_input"),
+    ("dns", "dns_error"), ("tls", "tls_error"), ("cp1251", "ok"), ("koi8", "ok"), ("bad", "invalid_input"),
 ])
 def test_status_per_fault(fault_run, name, status):
     _, frame, _, _ = fault_run
@@ -76,9 +77,9 @@ def test_status_per_fault(fault_run, name, status):
 
 def test_one_row_per_input_row_in_order(fault_run):
     result, frame, out, _ = fault_run
-    assert list(frame["site_id"]) == list(range(1, 16))
+    assert list(frame["site_id"]) == list(range(1, 17))
     assert list(frame["name"])[:4] == ["basic", "timeout", "reset", "bad"]
-    assert result.manifest["sites"] == 15 and sum(result.manifest["counts"].values()) == 15
+    assert result.manifest["sites"] == 16 and sum(result.manifest["counts"].values()) == 16
     assert row(frame, "http500")["http_status"] == 500
     assert "in.csv:5" in row(frame, "bad")["status_detail"]  # file and line of the bad cell
 
@@ -133,7 +134,7 @@ def test_pages_and_manifest(fault_run):
                                   "rendered", "elapsed_ms", "error"}
     assert set(pages["depth"]) <= {0, 1}
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["input"]["rows"] == 15 and len(manifest["input"]["sha256"]) == 64
+    assert manifest["input"]["rows"] == 16 and len(manifest["input"]["sha256"]) == 64
     assert manifest["counts"]["ok"] == 3 and manifest["state"] == "complete"
 
 

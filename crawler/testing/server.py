@@ -25,7 +25,7 @@ HOST = "127.0.0.1"
 #: Fault names a site (or a path) may carry; see :meth:`SiteServer._fault`.
 FAULTS = (
     "timeout", "reset", "http_500", "http_403", "http_404", "redirect_loop", "binary",
-    "gzip_bomb", "huge", "robots_deny", "refused", "dns",
+    "gzip_bomb", "huge", "robots_deny", "refused", "dns", "tls",
 )
 
 
@@ -46,6 +46,8 @@ class Site:
     def url(self) -> str:
         if self.fault == "dns":
             return f"http://{self.name}.invalid/"
+        if self.fault == "tls":  # https:// to a port that answers plain HTTP: the handshake fails
+            return f"https://{HOST}:{self.port}/"
         return f"http://{HOST}:{self.port}/"
 
 
@@ -110,6 +112,11 @@ class SiteServer:
     # -- HTTP ------------------------------------------------------------------
     async def _handle(self, site: Site, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
+            if site.fault == "tls":  # a TLS ClientHello gets a plain-HTTP answer, as a misconfigured port does
+                self.log.append((site.name, "<tls>"))
+                writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                await writer.drain()
+                return
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 line = head.split(b"\r\n", 1)[0].decode("latin-1")
