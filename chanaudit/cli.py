@@ -1,8 +1,7 @@
 """The ``chanaudit`` command line: a thin layer over the Python API.
 
 Each area registers its commands from ``chanaudit/commands/<area>.py`` through a
-``register(app)`` function, so every command speaks one dialect of options
-(defined once in :mod:`chanaudit.options`).
+``register(app)`` function; shared error handling lives in :mod:`chanaudit.errors`.
 """
 
 from __future__ import annotations
@@ -26,13 +25,7 @@ _COMMAND_MODULES = ("inspect", "audit", "scoring", "analysis", "survey", "report
 
 def _register_all() -> None:
     for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"chanaudit.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"chanaudit.commands.{name}":
-                continue  # area not built yet
-            raise
-        module.register(app)
+        importlib.import_module(f"chanaudit.commands.{name}").register(app)
 
 
 @app.callback()

@@ -17,7 +17,7 @@ class Evidence:
     """One finding.
 
     ``value`` is normalised: a lower-case email, an E.164 phone, a chat vendor id,
-    a form kind (``request``, ``callback``, ``question``, ``embed:<service>``), a
+    a form kind (``request``, ``callback``, ``embed:<service>``; a request's sub-type in ``detail``), a
     portal URL, a messenger URL. ``rule`` names the signature or rule that fired
     (``chat.jivo``, ``email.mailto``); ``method`` says how it was seen
     (``mailto``, ``text``, ``script_src``, ``inline_script``, ``link``, ...).
