@@ -85,6 +85,7 @@ class TableRead:
     delimiter: str  # "," ";" "\t" ("" for xlsx)
     lines: list[int] = field(default_factory=list)  # file line (CSV) or sheet row (XLSX) of each row
     ragged: list[tuple[int, int]] = field(default_factory=list)  # (line, cells) of rows wider than the header
+    broken: dict[int, str] = field(default_factory=dict)  # line -> why the row could not be read
 
 
 _ENCODINGS = ("utf-8-sig", "utf-8", "cp1251", "koi8-r")
@@ -120,16 +121,52 @@ def read_table(path: str | os.PathLike, sheet: str | int | None = None) -> Table
     if encoding == "cp1251" and _looks_koi8(text):
         text, encoding = raw.decode("koi8-r"), "koi8-r"
     delimiter = _sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, lines, broken = _csv_rows(path, text, delimiter)
+    read = _frame(path, rows, lines, "csv", encoding, delimiter)
+    read.broken = broken
+    return read
+
+
+def _csv_rows(path: Path, text: str, delimiter: str) -> tuple[list[list[str]], list[int], dict[int, str]]:
+    """Rows with the file line each starts on. A quote opened and never closed would swallow the
+    rest of the file into one cell: that row is reported broken (by line) and reading resumes
+    on the next line, so one stray quote loses one row, not the file."""
+    physical = text.splitlines(keepends=True)
     rows: list[list[str]] = []
     lines: list[int] = []
+    broken: dict[int, str] = {}
+    offset = 0  # physical lines consumed before the current reader
+    while offset < len(physical):
+        reader = csv.reader(io.StringIO("".join(physical[offset:]), newline=""), delimiter=delimiter)
+        start, restart = offset + 1, None
+        try:
+            for row in reader:
+                if offset + reader.line_num == len(physical) and offset + reader.line_num > start \
+                        and _unterminated("".join(physical[start - 1:]), delimiter):
+                    broken[start] = "a quote (\") opened on this line is never closed"
+                    rows.append(next(csv.reader([physical[start - 1].rstrip("\r\n").replace('"', "")],
+                                                delimiter=delimiter), []))
+                    lines.append(start)
+                    restart = start
+                    break
+                rows.append(row)
+                lines.append(start)
+                start = offset + reader.line_num + 1
+        except csv.Error as exc:
+            raise TableError(f"{path}:{offset + reader.line_num}: broken CSV: {exc}") from None
+        if restart is None:
+            break
+        offset = restart
+    return rows, lines, broken
+
+
+def _unterminated(chunk: str, delimiter: str) -> bool:
     try:
-        for row in reader:
-            rows.append(row)
-            lines.append(reader.line_num)
+        for _ in csv.reader(io.StringIO(chunk, newline=""), delimiter=delimiter, strict=True):
+            pass
     except csv.Error as exc:
-        raise TableError(f"{path}:{reader.line_num}: broken CSV: {exc}") from None
-    return _frame(path, rows, lines, "csv", encoding, delimiter)
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def _sniff_delimiter(text: str) -> str:

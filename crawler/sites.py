@@ -84,6 +84,8 @@ def read_sites(path: str | Path, column: str | None = None, sheet: str | int | N
         raw = str(values[chosen] or "")
         extra = {renamed[c]: str(values[c] or "") for c in passthrough}
         try:
+            if line in table.broken:
+                raise InvalidSiteInput(table.broken[line])
             url, error = normalize_site_url(raw), None
         except InvalidSiteInput as exc:
             url, error = None, f"{path}:{line}: {exc}"

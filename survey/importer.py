@@ -32,6 +32,8 @@ class Issue:
     reason: str
 
     def __str__(self) -> str:
+        if not self.column:  # a whole row
+            return f"{self.file}:{self.line}: {self.reason}"
         return f"{self.file}:{self.line}: column {self.column!r}: {self.reason} ({self.value!r})"
 
 
@@ -109,6 +111,8 @@ def import_survey(path: str | Path, codebook: Codebook | None = None, salt: str 
     for idx, (cells, line) in enumerate(zip(table.frame.itertuples(index=False), table.lines, strict=True), start=1):
         record = dict(zip(headers, cells, strict=True))
         out: dict[str, object] = {}
+        if line in table.broken:  # read from this line alone, without the stray quote
+            issues.append(Issue(str(path), line, "", "", table.broken[line]))
         for var in book.variables:
             if var.type == "pii" or var.name not in mapping:
                 continue

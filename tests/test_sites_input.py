@@ -101,3 +101,14 @@ def test_headerless_list_of_domains(tmp_path):
     assert [s.url for s in sites.sites] == ["http://example.ru/", "http://xn--e1afmkfd.xn--p1ai/",
                                             "http://example.com/"]
     assert [s.line for s in sites.sites] == [1, 2, 4]
+
+
+def test_a_stray_quote_loses_one_row_not_the_file(tmp_path):
+    # an unclosed quote would make the csv module read the rest of the file as one cell
+    path = tmp_path / "sites.csv"
+    path.write_bytes('url;name\nfirst.ru;A\n"broken.ru;B\nthird.ru;C\nfourth.ru;D\n'.encode("cp1251"))
+    sites = read_sites(path)
+    assert [s.raw for s in sites.sites] == ["first.ru", "broken.ru", "third.ru", "fourth.ru"]
+    assert [s.url for s in sites.sites] == ["http://first.ru/", None, "http://third.ru/", "http://fourth.ru/"]
+    assert sites.sites[1].error == f'{path}:3: a quote (") opened on this line is never closed'
+    assert sites.sites[2].extra == {"name": "C"}

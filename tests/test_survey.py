@@ -146,3 +146,14 @@ def test_cli_import_summary_join(tmp_path):
     assert res.exit_code == 0 and "matched" in res.output
     bad = runner.invoke(app, ["survey", "import", str(tmp_path / "none.csv"), "--salt", "s"])
     assert bad.exit_code == 2 and "no such file" in bad.output
+
+
+def test_a_stray_quote_is_reported_and_later_rows_survive(tmp_path):
+    lines = (FIX / "limesurvey.csv").read_text(encoding="utf-8").splitlines()
+    lines[1] = '"' + lines[1]  # an unclosed quote on file line 2
+    lines.append("3,2026-02-02,3,Yes,No,No,CRM,Yes,Yes,11-50,firm-e.ru,e@f.ru")
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = import_survey(path, salt="s")
+    assert len(res.frame) == 3 and res.frame["tool_type"].tolist()[1:] == ["email_spreadsheets", "crm"]
+    assert [str(i) for i in res.issues if i.line == 2] == [f'{path}:2: a quote (") opened on this line is never closed']
