@@ -73,10 +73,10 @@ def find_targets(home: ParsedPage, site_url: str, max_links: int = 3) -> list[Ta
         for role, (pattern, slugs, weak, service) in lexicon.items():
             text_hit = pattern.search(link.text or "")
             slug_hit = _slug_hits(path, slugs)
-            if text_hit and not slug_hit and text_hit.group(1).lower() in weak:
+            if text_hit and not slug_hit:
                 label = " ".join(link.text.lower().split())
-                if len(label.split()) > 2 or any(p in label for p in service):
-                    text_hit = None  # "IT Support Geelong": a service, not the support section
+                if any(p in label for p in service) or (text_hit.group(1).lower() in weak and len(label.split()) > 2):
+                    text_hit = None  # "IT Support Geelong", «ИТ-поддержка»: a service, not the support section
             if not (text_hit or slug_hit):
                 continue
             strength = (1 if text_hit else 0) + (1 if slug_hit else 0)
