@@ -154,6 +154,9 @@ def test_glued_digits_need_a_label():
 
 def test_dates_are_not_phones():
     assert phones("<p>Работаем с 01.02.2016 по 31.12.2026, 10:00-19:00</p>") == set()
+    # a portfolio list of dated items (realsites ru-cinet) beside a number on the same line
+    assert phones("<li>Сайт компании ООО «Аэро» 15.12.2011</li><li>© 1999–2014</li>") == set()
+    assert phones("<p>04.09.2014 звоните: 8 (863) 267-85-37, 8.800.555.35.35</p>") == {"+78632678537", "+78005553535"}
 
 
 def test_number_in_html_comment_does_not_count():
