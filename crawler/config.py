@@ -31,6 +31,7 @@ class AuditConfig:
     render_wait_ms: int = 1500  # after load, for widgets injected late
     render_timeout: float = 30.0
     render_pages: int = 4  # browser pages at once
+    third_party_scripts: bool = False  # the browser may run scripts from other (public) hosts: tag managers
     messenger_as_chat: bool = False
     count_hidden: bool = False
     chromium: str = CHROMIUM

@@ -49,6 +49,10 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
                        "scrapy.extensions.remote_control.RemoteControl": None},
     }
     if cfg.render != "never" and Path(cfg.chromium).exists():
+        # the module Scrapy loads abort_request from (this file may also run as __main__)
+        import crawler.process as module
+
+        module.BROWSER_POLICY.update(third_party_scripts=cfg.third_party_scripts, allow_private=cfg.allow_private)
         handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
         settings.update({
             "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
@@ -63,18 +67,18 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
 
 
 _ABORT_TYPES = {"image", "media", "font", "stylesheet"}
+#: Set in the crawler process from its AuditConfig (crawl_settings): what the browser may fetch.
+BROWSER_POLICY = {"third_party_scripts": False, "allow_private": False}
+_PUBLIC_HOSTS: dict[str, bool] = {}
 
 
-def abort_request(request) -> bool:
-    """In the browser: no images/fonts/media, and nothing from other hosts.
-
-    A vendor's widget script is not fetched, but its <script> element stays
-    in the DOM, which is what the detectors read.
-    """
+async def abort_request(request) -> bool:
+    """In the browser: no images, fonts, media or stylesheets. From other hosts only scripts,
+    and only with ``--third-party-scripts`` (tag managers and widget loaders that inject a
+    chat) and only from public addresses unless ``--allow-private``; frames and
+    redirects to other hosts are held to the same address rule as the crawl."""
     if request.resource_type in _ABORT_TYPES:
         return True
-    if request.is_navigation_request():
-        return False
     frame = request.frame
     try:
         page_url = frame.page.url if frame else ""
@@ -82,9 +86,38 @@ def abort_request(request) -> bool:
         page_url = ""
     from urllib.parse import urlsplit
 
-    if not page_url.startswith("http"):
-        return False
-    return urlsplit(request.url).netloc != urlsplit(page_url).netloc
+    target = urlsplit(request.url)
+    if not page_url.startswith("http") or target.netloc == urlsplit(page_url).netloc:
+        return False  # the audited page and its own host (already past the address guard)
+    if target.scheme not in ("http", "https"):
+        return True
+    if not request.is_navigation_request() and not (
+            BROWSER_POLICY["third_party_scripts"] and request.resource_type == "script"):
+        return True
+    return not await _public(target.hostname or "")
+
+
+async def _public(host: str) -> bool:
+    """Does ``host`` resolve only to public addresses? (Always yes with --allow-private.)"""
+    if BROWSER_POLICY["allow_private"]:
+        return True
+    if host not in _PUBLIC_HOSTS:
+        import asyncio
+        import ipaddress
+        import socket
+
+        from crawler.middlewares import non_public
+
+        try:
+            addresses = [str(ipaddress.ip_address(host.strip("[]")))]
+        except ValueError:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+            except (OSError, UnicodeError):
+                infos = []
+            addresses = [info[4][0] for info in infos]
+        _PUBLIC_HOSTS[host] = bool(addresses) and not any(non_public(a) for a in addresses)
+    return _PUBLIC_HOSTS[host]
 
 
 def _watch_parent(parent_pid: int) -> None:

@@ -44,3 +44,34 @@ def test_render_policy(tmp_path, policy, chat, rendered_pages):
     if chat:
         evidence = read_csv(tmp_path / "out" / "evidence.csv")
         assert "jivo" in set(evidence[evidence["channel"] == "chat"]["value"])
+
+
+# SYNTHETIC: a tag manager on another host (another port) injects a Bitrix24 site-button loader
+# hosted on the site itself; static HTML shows only the tag manager's <script src>.
+def _tag_manager_sites():
+    site = Site("shop", routes={})
+    manager = Site("manager", routes={})
+    return site, manager
+
+
+@pytest.mark.parametrize("third_party,chat", [(False, 0), (True, 1)])
+def test_tag_manager_on_another_host_runs_only_when_allowed(tmp_path, third_party, chat):
+    site, manager = _tag_manager_sites()
+    with SiteServer([site, manager]) as server:
+        own = server.url("shop").rstrip("/")
+        manager.routes["/gtm.js"] = ("application/javascript", (
+            "var s=document.createElement('script');"
+            f"s.src='{own}/upload/crm/site_button/loader_1_ab12cd.js';document.head.appendChild(s);").encode())
+        site.routes["/"] = ("text/html", PLAIN.replace(
+            b"</body>", f'<script async src="{server.url("manager", "/gtm.js")}"></script></body>'.encode()))
+        csv_path = write_sites_csv(tmp_path / "in.csv", [{"url": server.url("shop")}])
+        run_audit(csv_path, tmp_path / "out", AuditConfig(
+            render="always", allow_private=True, delay=0, timeout=10, render_wait_ms=500,
+            third_party_scripts=third_party))
+        fetched = list(server.log)
+    frame = read_csv(tmp_path / "out" / "sites.csv")
+    assert frame.loc[0, "status"] == "ok" and frame.loc[0, "chat"] == chat
+    assert (("manager", "/gtm.js") in fetched) == third_party  # the browser asked the other host only when allowed
+    if chat:
+        evidence = read_csv(tmp_path / "out" / "evidence.csv")
+        assert set(evidence[evidence["channel"] == "chat"]["value"]) == {"bitrix24"}

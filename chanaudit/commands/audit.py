@@ -29,6 +29,10 @@ def audit(
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a previous run in OUT and start again."),
     column: str = typer.Option(None, "--column", help="Name of the site column, when not url/domain/site."),
     render: str = typer.Option("auto", "--render", help="Browser rendering: auto (only pages that need it), never, always."),
+    third_party_scripts: bool = typer.Option(
+        False, "--third-party-scripts",
+        help="When rendering, let the browser run scripts from other public hosts (tag managers, widget "
+             "loaders): finds chats injected through Google Tag Manager. Off: only the site's own scripts."),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow targets on private/loopback addresses (tests, intranets)."),
     concurrency: int = typer.Option(32, "--concurrency", help="Requests in flight overall."),
     per_site: int = typer.Option(1, "--per-site", help="Requests in flight per site."),
@@ -52,6 +56,7 @@ def audit(
             render=render, allow_private=allow_private, obey_robots=not no_robots, concurrency=concurrency,
             per_site=per_site, workers=workers, delay=delay, timeout=timeout, max_pages=max_pages,
             max_bytes=int(max_mb * 1024 * 1024), messenger_as_chat=messenger_as_chat,
+            third_party_scripts=third_party_scripts,
             **({"user_agent": user_agent} if user_agent else {}),
         )
         site_list = read_sites(sites, column=column)
