@@ -21,6 +21,9 @@ from crawler.urls import absolute, tld_of
 #: Elements whose text a visitor never reads as content.
 _INVISIBLE = ("script", "style", "template", "noscript", "head", "title", "textarea", "select", "option")
 _INVISIBLE_SET = frozenset(_INVISIBLE)
+#: Elements that flow inside a line of text.
+INLINE = frozenset({"span", "b", "strong", "a", "em", "i", "u", "font", "small", "big", "sup", "sub", "nobr",
+                    "abbr", "bdi", "bdo", "mark", "q", "s", "time", "wbr", "label", "code"})
 # Plain lxml.etree elements, not lxml.html's: lxml.html looks up a Python element class for
 # every element a view touches, which made the views about 4x slower (benchmarks/bench_detect.py).
 _HTML_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=False, recover=True, huge_tree=False)
@@ -141,6 +144,8 @@ class ParsedPage:
         body = self.tree.find("body")
         root = body if body is not None else self.tree
         out: list[tuple[str, Any]] = []
+        gaps: list[bool] = []  # white space (dropped) between this node and the one before
+        gap = False
         skip = 0
         stack: list[Any] = []
         for event, el in etree.iterwalk(root, events=("start", "end")):
@@ -149,14 +154,47 @@ class ParsedPage:
                 stack.append(el)
                 if skip or not isinstance(tag, str) or tag.lower() in _INVISIBLE_SET:
                     skip += 1
-                elif el.text and not el.text.isspace():
-                    out.append((el.text, el))
+                elif el.text:
+                    if el.text.isspace():
+                        gap = True
+                    else:
+                        out.append((el.text, el))
+                        gaps.append(gap)
+                        gap = False
             else:
                 stack.pop()
                 if skip:
                     skip -= 1
-                if not skip and el is not root and el.tail and not el.tail.isspace() and stack:
-                    out.append((el.tail, stack[-1]))
+                if not skip and el is not root and el.tail and stack:
+                    if el.tail.isspace():
+                        gap = True
+                    else:
+                        out.append((el.tail, stack[-1]))
+                        gaps.append(gap)
+                        gap = False
+        self._text_gaps = gaps
+        return out
+
+    @property
+    def text_gaps(self) -> list[bool]:
+        """For each of :attr:`text_items`: is there white space between it and the node before?"""
+        _ = self.text_items
+        return self._text_gaps
+
+    @cached_property
+    def text_blocks(self) -> list[Any]:
+        """For each of :attr:`text_items`, its block: the nearest ancestor that is not an inline
+        element (``<span>``, ``<b>``, ``<a>``…). Text nodes of one block read as one line."""
+        blocks: dict[Any, Any] = {}  # owner -> block (text nodes often share an owner)
+        out = []
+        for _, owner in self.text_items:
+            block = blocks.get(owner)
+            if block is None:
+                block = owner
+                while block is not None and isinstance(block.tag, str) and block.tag in INLINE:
+                    block = block.getparent()
+                blocks[owner] = block
+            out.append(block)
         return out
 
     @cached_property

@@ -33,8 +33,11 @@ def test_mailto_with_subject_and_percent():
 
 
 def test_text_per_node_never_glued():
-    # "info" and "@firm.ru" in adjacent nodes are not one address
-    assert emails("<span>info</span><span>@firm.ru</span>") == set()
+    # nodes are glued only at an "@" (see test_address_split_across_inline_elements): a word
+    # before an address stays a word, and a space or a block between two nodes keeps them apart
+    assert emails("<span>Почта</span><span>info@firm.ru</span>") == {("info@firm.ru", "email.text")}
+    assert emails("<span>info</span> <span>@firm.ru</span>") == set()
+    assert emails("<li>info</li><li>@firm.ru</li>") == set()
     assert emails("<p>Почта: sales@firm.ru</p>") == {("sales@firm.ru", "email.text")}
 
 
@@ -176,3 +179,16 @@ def test_label_and_forbidden_rows():
         assert phones(f"<p>{label} 74951234567</p>") == {"+74951234567"}, label
     for word in data["phone"]["forbidden"]:
         assert phones(f"<p>{word} +7 (495) 123-45-67</p>") == set(), word
+
+
+@pytest.mark.parametrize("body,expected", [
+    ("<p>info<span>@</span>firm.ru</p>", {("info@firm.ru", "email.split")}),
+    ("<p>Почта: <a href='#'>sales</a><span>@</span><span>firm.ru</span>, звоните</p>", {("sales@firm.ru", "email.split")}),
+    ("<p><i>info</i>@firm.ru</p>", {("info@firm.ru", "email.split")}),
+    # never glued: across blocks, across spaces, words beside an address
+    ("<div>info</div><div>@firm.ru</div>", set()),
+    ("<p>пишите <span>@</span> нам</p>", set()),
+    ("<p>E-mail<b>info@firm.ru</b></p>", {("info@firm.ru", "email.text")}),
+])
+def test_address_split_across_inline_elements(body, expected):
+    assert emails(body) == expected

@@ -99,6 +99,10 @@ def detect(page: ParsedPage) -> list[Evidence]:
                 domain = r["dot"].sub(".", m.group(2))
                 add(f"{m.group(1)}@{domain}", "text", "email.obfuscated", text)
 
+    for glued in _split_addresses(page):
+        for m in EMAIL_RE.finditer(glued):
+            add(m.group(0), "text", "email.split", glued)
+
     for script in page.scripts:
         text = script.text
         if not text:
@@ -111,6 +115,29 @@ def detect(page: ParsedPage) -> list[Evidence]:
             for address in _joomla(text):
                 add(address, "script", "email.joomla", text)
     return found
+
+
+def _split_addresses(page: ParsedPage) -> list[str]:
+    """Addresses split across inline elements around the "@" (``info<span>@</span>firm.ru``), as a
+    visitor reads them: nodes are glued only at an "@" with no space between, inside one block,
+    so neighbouring words are never glued into a bogus address."""
+    items, blocks, gaps = page.text_items, page.text_blocks, page.text_gaps
+
+    def joins(k: int) -> bool:
+        left, right = items[k][0], items[k + 1][0]
+        return (blocks[k + 1] is blocks[k] and not gaps[k + 1] and not left[-1:].isspace() and not right[:1].isspace()
+                and (left.endswith("@") or right.startswith("@")))
+
+    out = []
+    i = 0
+    while i < len(items) - 1:
+        j = i
+        while j + 1 < len(items) and joins(j):
+            j += 1
+        if j > i:
+            out.append("".join(text for text, _ in items[i:j + 1]))
+        i = j + 1
+    return out
 
 
 def decode_cfemail(hexstr: str | None) -> str | None:

@@ -22,8 +22,6 @@ from crawler.evidence import Evidence, make_snippet
 from crawler.page import ParsedPage, element_snippet
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "contact.yaml"
-_INLINE = frozenset({"span", "b", "strong", "a", "em", "i", "u", "font", "small", "big", "sup", "sub", "nobr",
-                     "abbr", "bdi", "bdo", "mark", "q", "s", "time", "wbr", "label", "code"})
 _DIGITS = re.compile(r"\d")
 _RUN = re.compile(r"[\d\s()\-‐‑‒–—.+\u00a0]{7,}")
 #: Dates and year ranges ("04.09.2014", "1999–2014"): never phones, and a news list of them
@@ -64,14 +62,7 @@ def _block_lines(page: ParsedPage) -> list[str]:
     lines: list[str] = []
     current: list[str] = []
     current_block = None
-    blocks: dict = {}  # owner element -> its block (text nodes often share an owner)
-    for node, owner in page.text_items:
-        block = blocks.get(owner)
-        if block is None:
-            block = owner
-            while block is not None and isinstance(block.tag, str) and block.tag in _INLINE:
-                block = block.getparent()
-            blocks[owner] = block
+    for (node, _owner), block in zip(page.text_items, page.text_blocks, strict=True):
         if block is not current_block and current:
             lines.append(" ".join(current))
             current = []
