@@ -315,6 +315,50 @@ def _parse(source: str):
     return doc
 
 
+#: Elements whose text is not a label a visitor reads (option lists, code, typed-in text).
+NO_TEXT = frozenset({"script", "style", "option", "select", "textarea", "template", "noscript"})
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "legend"})
+
+
+def element_text(root: Any, limit: int) -> str:
+    """The readable text of ``root`` (no :data:`NO_TEXT` content), raw, stopping past ``limit`` chars."""
+    if next(root.iter(*NO_TEXT), None) is None:
+        return text_of(root)
+    out, size, skip = [], 0, 0
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            if skip or not isinstance(el.tag, str) or el.tag in NO_TEXT:
+                skip += 1
+            elif el.text:
+                out.append(el.text)
+                size += len(el.text)
+        else:
+            if skip:
+                skip -= 1
+            if not skip and el is not root and el.tail:
+                out.append(el.tail)
+                size += len(el.tail)
+        if size > limit:
+            break
+    return " ".join(out)
+
+
+def heading_before(el: Any, levels: int, siblings: int) -> str:
+    """The text of the heading (or ``*title*`` element) just before ``el`` or one of its
+    ``levels`` nearest ancestors, looking back at most ``siblings`` siblings; "" if none."""
+    node = el
+    for _ in range(levels):
+        prev, steps = node.getprevious(), 0
+        while prev is not None and steps < siblings:
+            if isinstance(prev.tag, str) and (prev.tag in HEADINGS or "title" in (prev.get("class") or "")):
+                return text_of(prev)
+            prev, steps = prev.getprevious(), steps + 1
+        node = node.getparent()
+        if node is None:
+            break
+    return ""
+
+
 def element_snippet(el: Any, limit: int = 200) -> str:
     """Serialised start of an element, for evidence snippets."""
     try:

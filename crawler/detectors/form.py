@@ -42,7 +42,7 @@ import yaml
 from lxml import etree
 
 from crawler.evidence import Evidence, make_snippet
-from crawler.page import ParsedPage, element_snippet, text_of
+from crawler.page import NO_TEXT, ParsedPage, element_snippet, element_text, heading_before, text_of
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "forms.yaml"
 _SKIP_TYPES = frozenset({"hidden", "submit", "button", "image", "reset", "checkbox", "radio", "file", "range",
@@ -53,8 +53,6 @@ _HINT_ATTRS = ("aria-label", "title", "data-name", "data-label", "data-placehold
 _AUTOCOMPLETE = {"email": "email", "tel": "phone", "name": "name", "given-name": "name", "family-name": "name",
                  "organization": "company", "username": "login", "current-password": "password",
                  "new-password": "password"}
-_NO_TEXT = frozenset({"script", "style", "option", "select", "textarea", "template", "noscript"})
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "legend"})
 _JS_TYPES = ("", "text/javascript", "application/javascript", "module", "text/ecmascript")
 _FIELDS = etree.XPath(".//input | .//textarea | .//select")
 _JS_COMMENTS = re.compile(r"""('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`)|//[^\n]*|/\*.*?(?:\*/|$)""",
@@ -191,7 +189,7 @@ def _nearby_text(el) -> str:
                     return prev.tail.strip()[:60]
                 if prev.tag in ("input", "select", "textarea"):
                     return ""
-                text = text_of(prev).strip() if prev.tag not in _NO_TEXT else ""
+                text = text_of(prev).strip() if prev.tag not in NO_TEXT else ""
                 if text:
                     return text[-60:]
             prev = prev.getprevious()
@@ -257,25 +255,7 @@ def _match_kind(text: str, t: Table) -> str | None:
 # -- containers ----------------------------------------------------------------
 def _text(container, limit: int = 800) -> str:
     """Visible text of a form (no option lists, scripts or typed-in text), whitespace collapsed, lower-case."""
-    if next(container.iter(*_NO_TEXT), None) is None:
-        return " ".join(text_of(container).split())[:limit].lower()
-    out, size, skip = [], 0, 0
-    for event, el in etree.iterwalk(container, events=("start", "end")):
-        if event == "start":
-            if skip or not isinstance(el.tag, str) or el.tag in _NO_TEXT:
-                skip += 1
-            elif el.text:
-                out.append(el.text)
-                size += len(el.text)
-        else:
-            if skip:
-                skip -= 1
-            if not skip and el is not container and el.tail:
-                out.append(el.tail)
-                size += len(el.tail)
-        if size > limit:
-            break
-    return " ".join(" ".join(out).split())[:limit].lower()
+    return " ".join(element_text(container, limit).split())[:limit].lower()
 
 
 def buttons(container) -> list:
@@ -300,17 +280,7 @@ def _buttons(container) -> str:
 
 def _heading(container) -> str:
     """The heading just before a form (a modal's «Заказать звонок» above the form)."""
-    node = container
-    for _ in range(2):
-        prev, steps = node.getprevious(), 0
-        while prev is not None and steps < 3:
-            if isinstance(prev.tag, str) and (prev.tag in _HEADINGS or "title" in (prev.get("class") or "")):
-                return " ".join(text_of(prev).split())[:120].lower()
-            prev, steps = prev.getprevious(), steps + 1
-        node = node.getparent()
-        if node is None:
-            break
-    return ""
+    return " ".join(heading_before(container, 2, 3).split())[:120].lower()
 
 
 def _marks(container) -> list[str]:

@@ -46,15 +46,13 @@ from lxml import etree
 
 from crawler.detectors.form import anchors
 from crawler.evidence import Evidence, make_snippet
-from crawler.page import ParsedPage, element_snippet, text_of
+from crawler.page import ParsedPage, element_snippet, element_text, heading_before, text_of
 from crawler.urls import absolute, host_of, registrable_domain
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "portal.yaml"
 TIERS = ("client", "service", "help", "login")
 _ENDINGS = sorted("ого его ому ему ыми ими ый ий ой ая яя ое ее ые ие ых их ую юю ом ем ам ям ах ях а я о е ы и у ю ь"
                   .split(), key=len, reverse=True)
-_NO_TEXT = frozenset({"script", "style", "option", "select", "textarea", "template", "noscript"})
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "legend"})
 _ONCLICK_URL = re.compile(r"""(?:location(?:\.href)?\s*=|window\.open\(|location\.assign\()\s*['"]([^'"]+)['"]""")
 _EXTENSION = re.compile(r"\.(?:html?|php|aspx?|jsp)$")
 _PASSWORD = etree.XPath(".//input[translate(@type,'PASWORD','pasword')='password']")
@@ -319,37 +317,11 @@ def _word_rule(tier: str, host: str, path: str, same_site: bool, site_domain: st
 
 # -- login forms -----------------------------------------------------------------
 def _text(root, limit: int = 400) -> str:
-    out, size, skip = [], 0, 0
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        if event == "start":
-            if skip or not isinstance(el.tag, str) or el.tag in _NO_TEXT:
-                skip += 1
-            elif el.text:
-                out.append(el.text)
-                size += len(el.text)
-        else:
-            if skip:
-                skip -= 1
-            if not skip and el is not root and el.tail:
-                out.append(el.tail)
-                size += len(el.tail)
-        if size > limit:
-            break
-    return normalize(" ".join(out))[:limit]
+    return normalize(element_text(root, limit))[:limit]
 
 
 def _heading(form) -> str:
-    node = form
-    for _ in range(3):
-        prev, steps = node.getprevious(), 0
-        while prev is not None and steps < 4:
-            if isinstance(prev.tag, str) and (prev.tag in _HEADINGS or "title" in (prev.get("class") or "")):
-                return normalize(text_of(prev))[:120]
-            prev, steps = prev.getprevious(), steps + 1
-        node = node.getparent()
-        if node is None:
-            break
-    return ""
+    return normalize(heading_before(form, 3, 4))[:120]
 
 
 def _context(form) -> str:
