@@ -26,7 +26,8 @@ INLINE = frozenset({"span", "b", "strong", "a", "em", "i", "u", "font", "small",
                     "abbr", "bdi", "bdo", "mark", "q", "s", "time", "wbr", "label", "code"})
 # Plain lxml.etree elements, not lxml.html's: lxml.html looks up a Python element class for
 # every element a view touches, which made the views about 4x slower (benchmarks/bench_detect.py).
-_HTML_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=False, recover=True, huge_tree=False)
+_HTML_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=False, recover=True, huge_tree=False,
+                                collect_ids=False)
 #: The text content of an element (all descendant text, comments excluded), as lxml.html's text_content().
 text_of = etree.XPath("string()", smart_strings=False)
 

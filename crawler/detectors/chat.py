@@ -86,6 +86,14 @@ def strip_js_comments(code: str) -> str:
     return _JS_TOKENS.sub(lambda m: m.group(1) or "", code)
 
 
+def _raw(text: str) -> str:
+    """The code as :func:`_code` sees it, comments left in."""
+    code = text.lower()
+    if "%2f" in code or "%3a" in code:
+        code = code + "\n" + unquote(code)
+    return code.replace("\\/", "/")
+
+
 def _code(text: str) -> str:
     code = strip_js_comments(text).lower()
     if "%2f" in code or "%3a" in code:
@@ -106,34 +114,50 @@ def detect(page: ParsedPage) -> list[Evidence]:
     def vendor_of(match: re.Match, ids: list[str]) -> str:
         return ids[int(match.lastgroup[1:])]
 
+    def present(text: str) -> list[int]:
+        """Vendors with a literal in ``text`` (or none to test): one substring pass per vendor
+        over all the page's URLs or code at once, so per-URL work covers only these few."""
+        return [i for i, (literals, _u, _g) in enumerate(t.anchored)
+                if not literals or any(a in text for a in literals)]
+
+    sources = [(script, script.src.lower()) for script in page.scripts if script.src]
+    frames = [(el, src.lower()) for src, el in page.iframes if src]
+    url_candidates = present("\n".join(u for _, u in sources + frames))
+
     def url_vendor(url: str) -> str | None:
-        # the per-vendor patterns behind a substring pre-filter: one big alternation of
-        # every vendor's URL patterns costs ~0.2 ms per URL (benchmarks/bench_detect.py)
-        for i, (literals, own_urls, _glob) in enumerate(t.anchored):
+        for i in url_candidates:
+            literals, own_urls, _glob = t.anchored[i]
             if own_urls is not None and (not literals or any(a in url for a in literals)) and own_urls.search(url):
                 return t.ids[i]
         return None
 
-    for script in page.scripts:
-        if script.src:
-            src = script.src.lower()
-            if vendor := url_vendor(src):
-                add(vendor, "script_src", element_snippet(script.element))
-            if t.messenger_scripts is not None and (m := t.messenger_scripts.search(src)):
-                add(vendor_of(m, t.messenger_ids), "script_src", element_snippet(script.element), "messenger")
-            continue
-        if not script.text or (script.element.get("type") or "").lower() in ("application/ld+json", "application/json"):
+    for script, src in sources:
+        if vendor := url_vendor(src):
+            add(vendor, "script_src", element_snippet(script.element))
+        if t.messenger_scripts is not None and (m := t.messenger_scripts.search(src)):
+            add(vendor_of(m, t.messenger_ids), "script_src", element_snippet(script.element), "messenger")
+    inline = [(script, _raw(script.text)) for script in page.scripts
+              if not script.src and script.text
+              and (script.element.get("type") or "").lower() not in ("application/ld+json", "application/json")]
+    code_candidates = present("\n".join(raw for _, raw in inline))
+    for script, raw in inline:
+        # removing comments only removes text, so the (costly) stripping runs only for
+        # scripts whose raw code holds a vendor's literal
+        candidates = [i for i in code_candidates
+                      if not t.anchored[i][0] or any(a in raw for a in t.anchored[i][0])]
+        if not candidates:
             continue
         code = _code(script.text)
-        for i, (literals, own_urls, own_glob) in enumerate(t.anchored):
+        for i in candidates:
+            literals, own_urls, own_glob = t.anchored[i]
             if literals and not any(a in code for a in literals):
                 continue
             if own_urls is not None and own_urls.search(code):
                 add(t.ids[i], "inline_script", script.text)
             if own_glob is not None and own_glob.search(code):
                 add(t.ids[i], "js_global", script.text)
-    for src, el in page.iframes:
-        if src and (vendor := url_vendor(src.lower())):
+    for el, src in frames:
+        if vendor := url_vendor(src):
             add(vendor, "iframe", element_snippet(el))
     for vendor, selectors in t.dom:
         for selector in selectors:

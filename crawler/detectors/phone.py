@@ -57,19 +57,19 @@ def parse_href(raw: str, region: str):
     return None
 
 
-def _block_lines(page: ParsedPage) -> list[str]:
-    """Visible text, inline runs joined by spaces, blocks by newlines."""
-    lines: list[str] = []
+def _block_lines(page: ParsedPage) -> list[tuple[str, list[str]]]:
+    """Visible text, inline runs joined by spaces, blocks by newlines: (line, its text nodes)."""
+    lines: list[tuple[str, list[str]]] = []
     current: list[str] = []
     current_block = None
     for (node, _owner), block in zip(page.text_items, page.text_blocks, strict=True):
         if block is not current_block and current:
-            lines.append(" ".join(current))
+            lines.append((" ".join(current), current))
             current = []
         current_block = block
         current.append(" ".join(node.split()))
     if current:
-        lines.append(" ".join(current))
+        lines.append((" ".join(current), current))
     return lines
 
 
@@ -93,9 +93,8 @@ def detect(page: ParsedPage) -> list[Evidence]:
                 add(number, scheme, f"phone.{scheme}", element_snippet(link.element))
 
     r = rules()
-    single = page.visible_text  # one text node per line: a number inside one node is "phone.text"
     matched: dict[str, list] = {}  # a page repeats its numbers (header, footer): match each line once
-    for line in _block_lines(page):
+    for line, nodes in _block_lines(page):
         probe = _DATES.sub(" ", line) if "." in line or "/" in line or "–" in line or "-" in line else line
         if not _RUN.search(probe) or len(_DIGITS.findall(probe)) < r["min_digits"]:
             continue
@@ -111,7 +110,8 @@ def detect(page: ParsedPage) -> list[Evidence]:
             if (glued or bare) and not r["labels"].search(before):
                 continue
             detail = f"ext {match.number.extension}" if match.number.extension else ""
-            rule = "phone.text" if " ".join(raw.split()) in single else "phone.split"
+            flat = " ".join(raw.split())  # inside one text node: "phone.text"; across nodes: "phone.split"
+            rule = "phone.text" if any(flat in node for node in nodes) else "phone.split"
             add(match.number, "text", rule, line[max(0, match.start - 40):match.end + 20], detail)
 
     for script in page.scripts:
