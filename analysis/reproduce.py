@@ -2,7 +2,10 @@
 
 A published value with rounding r stands for the interval [p - r/2, p + r/2];
 a bound (">" a third) for a half-line. ``inside`` says whether the reproduced
-confidence interval meets it; the verdict says which way it misses.
+confidence interval meets it; the verdict says which way it misses. The verdict
+codes (``consistent``, ``lower``, ``higher``, ``no_published_value``,
+``not_computable``) are stable; ``verdict_label_en`` / ``verdict_label_ru`` say
+the same in words.
 """
 
 from __future__ import annotations
@@ -19,7 +22,22 @@ from crawler.evidence import CHANNELS
 
 COLUMNS = ["figure_id", "label_en", "label_ru", "definition", "variant", "variant_label_en", "variant_label_ru",
            "published", "published_text", "published_text_ru", "rounding", "bound", "k", "n", "reproduced", "ci_low", "ci_high",
-           "inside", "verdict"]
+           "inside", "verdict", "verdict_label_en", "verdict_label_ru"]
+
+#: What each verdict code means, for people: the codes in ``verdict`` are the contract, these are for display.
+VERDICT_LABELS: dict[str, dict[str, str]] = {
+    "consistent": {"en": "consistent", "ru": "согласуется"},
+    "lower": {"en": "lower than published", "ru": "ниже опубликованного"},
+    "higher": {"en": "higher than published", "ru": "выше опубликованного"},
+    "no_published_value": {"en": "no published value", "ru": "нет опубликованного значения"},
+    "not_computable": {"en": "not computable (no data)", "ru": "не вычисляется (нет данных)"},
+}
+
+
+def verdict_label(verdict, lang: str = "en") -> str:
+    """The label of a verdict code in ``lang`` (ru or en); an unknown code is returned as is."""
+    code = "" if verdict is None or verdict != verdict else str(verdict)
+    return VERDICT_LABELS.get(code, {}).get(lang, code)
 
 
 def prepare(frame: pd.DataFrame, study: Study) -> pd.DataFrame:
@@ -69,5 +87,7 @@ def reproduce(frame: pd.DataFrame, study: Study, method: str = "wilson", conf: f
                     row.update(inside=False, verdict="higher")
                 else:
                     row.update(inside=True, verdict="consistent")
+            row.update(verdict_label_en=verdict_label(row["verdict"], "en"),
+                       verdict_label_ru=verdict_label(row["verdict"], "ru"))
             rows.append(row)
     return pd.DataFrame(rows, columns=COLUMNS)

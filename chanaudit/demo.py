@@ -24,6 +24,7 @@ Say = Callable[[str], None]
 
 STUDY_2016 = "okdesk-2016-it-outsourcing"
 STUDY_2026 = "okdesk-2026-survey"
+MIN_GROUP_N = 10
 
 
 @dataclass
@@ -128,17 +129,19 @@ def _scoring(sites: pd.DataFrame, audit_dir: Path) -> dict[str, pd.DataFrame]:
 
 def _analysis(sites: pd.DataFrame, audit_dir: Path) -> dict[str, pd.DataFrame]:
     from analysis.combinations import channel_counts, combinations
-    from analysis.compare import compare_groups
     from analysis.prevalence import prevalence
     from analysis.reproduce import reproduce
     from analysis.studies import load_study
+    from chanaudit.commands.analysis import grouped_comparison
 
     tables = {
         "prevalence": prevalence(sites),
         "channel_counts": channel_counts(sites),
         "combinations": combinations(sites),
     }
-    groups, tests = compare_groups(sites, "city", ["email", "phone", "chat", "form", "portal"])
+    # cities with fewer than MIN_GROUP_N audited sites are folded into one "other" group: with 2-9 sites a
+    # city's interval spans most of the axis and says nothing
+    groups, tests = grouped_comparison(sites, "city", min_n=MIN_GROUP_N)
     tables["groups-city"], tables["groups-city-tests"] = groups, tests
     tables[f"reproduce-{STUDY_2016}"] = reproduce(sites, load_study(STUDY_2016))
     for name, table in tables.items():

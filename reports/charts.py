@@ -5,6 +5,7 @@ No statistics here: estimates and intervals come from :mod:`analysis`.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.labels import label
-from reports.style import PALETTE, new_axes, pct, text
+from reports.style import PALETTE, group_labels, group_var_label, new_axes, pct, text
 
 CHANNELS = ("email", "phone", "chat", "form", "portal")
 
@@ -44,36 +45,66 @@ def plot_prevalence(table: pd.DataFrame, ax=None, lang: str = "ru"):
     return ax
 
 
-def plot_reproduce(table: pd.DataFrame, ax=None, lang: str = "ru"):
-    """Dumbbell: published value (or bound) against the reproduced share and its interval."""
+def _wrap(value, width: int) -> str:
+    return textwrap.fill(str(value), width, break_long_words=False, break_on_hyphens=False)
+
+
+def _present(value) -> bool:
+    """False for None, NaN and empty strings (a CSV read back gives NaN where the table had "")."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return False
+    return str(value).strip() not in ("", "nan")
+
+
+def figure_name(row, lang: str) -> str:
+    """«Label — variant label» of a reproduce row; the variant part only for figures that have variants."""
+    name = str(row.get(f"label_{lang}") or row.get("figure_id") or "")
+    if _present(row.get("variant")):
+        variant = row.get(f"variant_label_{lang}")
+        name += f" — {variant if _present(variant) else row['variant']}"
+    return name
+
+
+def plot_reproduce(table: pd.DataFrame, ax=None, lang: str = "ru", title: str | None = None):
+    """Dumbbell: published value (or bound) against the reproduced share and its interval.
+
+    The published figure as the study wrote it is printed in a column on the right."""
     t = table.reset_index(drop=True)
-    fig, ax = new_axes(ax, max(3.0, 0.42 * len(t) + 1.2))
+    names = [_wrap(figure_name(r, lang), 32) for _, r in t.iterrows()]
+    lines = [n.count("\n") + 1 for n in names]
+    fig, ax = new_axes(ax, max(3.0, 0.3 * sum(lines) + 0.15 * len(t) + 1.4))
     y = np.arange(len(t))[::-1]
-    names = [r[f"label_{lang}"] + (f" — {r[f'variant_label_{lang}']}" if r.get("variant") else "")
-             for _, r in t.iterrows()]
     for yi, (_, r) in zip(y, t.iterrows(), strict=True):
         if pd.notna(r["reproduced"]):
             ax.plot([r["ci_low"], r["ci_high"]], [yi, yi], color=PALETTE["accent"], lw=2, solid_capstyle="round")
-            ax.plot(r["reproduced"], yi, "o", color=PALETTE["accent"], ms=6, zorder=3)
+            ax.plot(r["reproduced"], yi, "o", color=PALETTE["accent"], ms=6, zorder=3, clip_on=False)
         if pd.notna(r.get("published")):
             pub = float(r["published"])
             if r.get("bound") in (">", ">="):
                 ax.annotate("", xy=(min(pub + 0.08, 1.0), yi + 0.22), xytext=(pub, yi + 0.22),
                             arrowprops={"arrowstyle": "->", "color": PALETTE["published"], "lw": 1.5})
                 ax.plot(pub, yi + 0.22, "|", color=PALETTE["published"], ms=10, mew=2)
+            elif r.get("bound") in ("<", "<="):
+                ax.annotate("", xy=(max(pub - 0.08, 0.0), yi + 0.22), xytext=(pub, yi + 0.22),
+                            arrowprops={"arrowstyle": "->", "color": PALETTE["published"], "lw": 1.5})
+                ax.plot(pub, yi + 0.22, "|", color=PALETTE["published"], ms=10, mew=2)
             else:
-                ax.plot(pub, yi, "D", color=PALETTE["published"], ms=6, zorder=4)
-        shown = (r.get("published_text_ru") if lang == "ru" else None) or r.get("published_text") or "—"
-        ax.text(1.02, yi, str(shown), va="center", fontsize=8, color=PALETTE["published"],
+                ax.plot(pub, yi, "D", color=PALETTE["published"], ms=6, zorder=4, clip_on=False)
+        shown = r.get("published_text_ru") if lang == "ru" else None
+        shown = shown if _present(shown) else r.get("published_text")
+        shown = shown if _present(shown) else "—"
+        ax.text(1.03, yi, _wrap(shown, 18), va="center", fontsize=8, color=PALETTE["published"],
                 transform=ax.get_yaxis_transform())
+    ax.text(1.03, 1.0, text("published_column", lang), fontsize=8, fontweight="bold", color=PALETTE["published"],
+            va="bottom", transform=ax.transAxes)
     ax.set_yticks(y, names)
+    ax.set_ylim(-0.6, len(t) - 0.4)
     ax.set_xlim(0, 1)
     pct(ax)
     ax.plot([], [], "D", color=PALETTE["published"], label=text("published", lang))
     ax.plot([], [], "o-", color=PALETTE["accent"], label=text("reproduced", lang))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.6 / max(len(t), 1)), ncol=2, fontsize=8,
-              frameon=False)
-    ax.set_title(text("reproduce_title", lang))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, fontsize=8, frameon=False)
+    ax.set_title(_wrap(title or text("reproduce_title", lang), 48), pad=16)
     ax.grid(axis="y", visible=False)
     return ax
 
@@ -86,7 +117,7 @@ def plot_upset(table: pd.DataFrame, ax=None, lang: str = "ru", top: int = 12):
 
         apply()
         _fig, (ax, mat) = plt.subplots(2, 1, figsize=(7.0, 4.8), gridspec_kw={"height_ratios": [2.2, 1.3]},
-                                      sharex=True)
+                                      sharex=True, layout="constrained")
     else:
         mat = ax.inset_axes([0, -0.75, 1, 0.6])
     x = np.arange(len(t))
@@ -157,42 +188,63 @@ def plot_top(top: pd.DataFrame, weights: dict[str, float], ax=None, lang: str = 
         vals = pd.to_numeric(t[ch], errors="coerce").fillna(0).to_numpy() * weights[ch]
         ax.barh(y, vals, left=left, color=PALETTE[ch], label=label(ch, lang), height=0.65)
         left += vals
-    names = [f"{r['rank']}. {r.get('name') or r.get('domain') or r.get('url') or r['site_id']}" for _, r in t.iterrows()]
+    names = [f"{r['rank']}. " + next((str(r.get(c)) for c in ("name", "domain", "url", "site_id") if _present(r.get(c))), "")
+             for _, r in t.iterrows()]
     ax.set_yticks(y, [n if len(n) < 38 else n[:36] + "…" for n in names])
     ax.set_xlim(0, 1.0)
     ax.set_xlabel(text("score", lang))
-    ax.set_title(text("top_title", lang))
-    ax.legend(ncol=5, fontsize=7.5, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+    ax.set_title(text("top_title", lang), pad=22)
+    ax.legend(ncol=5, fontsize=7.5, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              handletextpad=0.3, columnspacing=1.0)
     ax.grid(axis="y", visible=False)
     return ax
 
 
 def plot_groups(table: pd.DataFrame, ax=None, lang: str = "ru", channel: str | None = None):
-    """Dot and interval per group, for one channel or all channels side by side."""
+    """Dot and interval per group, for one channel or all channels side by side.
+
+    Groups are labelled with their n, largest first, the folded "other" group (``members`` > 1) last; the
+    grouping variable is named in words (city -> Город / City)."""
     t = table if channel is None else table[table["channel"] == channel]
-    groups = sorted(t["group"].astype(str).unique())
-    fig, ax = new_axes(ax, max(3.0, 0.35 * len(groups) + 1.4))
+    order = group_labels(t, lang)
+    groups = [g for g, _ in order]
     channels = [c for c in CHANNELS if c in set(t["channel"])]
-    offsets = np.linspace(-0.3, 0.3, len(channels)) if len(channels) > 1 else [0.0]
+    per_group = 0.09 * len(channels) + 0.17
+    fig, ax = new_axes(ax, max(3.0, per_group * len(groups) + 1.6))
+    # top to bottom: the first group on top, and within a group the channels in legend order
+    offsets = np.linspace(0.3, -0.3, len(channels)) if len(channels) > 1 else [0.0]
+    base = -np.arange(len(groups), dtype=float)
+    for i in range(len(groups)):
+        if i % 2 == 0:
+            ax.axhspan(base[i] - 0.5, base[i] + 0.5, color="#f1f3f5", zorder=0, lw=0)
+    keys = t["group"].astype(str)
     for off, ch in zip(offsets, channels, strict=True):
-        part = t[t["channel"] == ch].set_index(t[t["channel"] == ch]["group"].astype(str)).reindex(groups)
-        y = np.arange(len(groups)) + off
-        ax.errorbar(part["estimate"], y, xerr=err(part["estimate"], part["ci_low"], part["ci_high"]),
-                    fmt="o", ms=4, color=PALETTE[ch], label=label(ch, lang), capsize=2, lw=1)
-    ax.set_yticks(range(len(groups)), groups)
+        part = t[t["channel"] == ch].set_index(keys[t["channel"] == ch]).reindex(groups)
+        ax.errorbar(part["estimate"], base + off, xerr=err(part["estimate"], part["ci_low"], part["ci_high"]),
+                    fmt="o", ms=4, color=PALETTE[ch], label=label(ch, lang), capsize=2, lw=1, clip_on=False)
+    ax.set_yticks(base, [name for _, name in order])
+    ax.set_ylim(base[-1] - 0.5 if len(base) else -0.5, 0.5)
     ax.set_xlim(0, 1)
     pct(ax)
+    ax.grid(axis="y", visible=False)
     var = str(t["group_var"].iloc[0]) if len(t) else ""
-    ax.set_title(f"{text('groups_title', lang)}: {var}")
-    ax.legend(fontsize=7.5, frameon=False, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.1))
+    ax.set_title(f"{text('groups_title', lang)}: {group_var_label(var, lang)}")
+    xlabel = text("groups_axis", lang)
+    if "members" in t and len(t) and (pd.to_numeric(t["members"], errors="coerce") > 1).any():
+        min_n = int(pd.to_numeric(t["min_n"], errors="coerce").max()) if "min_n" in t else None
+        if min_n:
+            xlabel += "\n" + text("groups_folded", lang).format(min_n=min_n)
+    ax.set_xlabel(xlabel, fontsize=9)
+    ax.legend(fontsize=7.5, frameon=False, ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              handletextpad=0.2, columnspacing=1.0)
+    ax.set_title(ax.get_title(), pad=22)
     return ax
 
 
 def plot_survey(table: pd.DataFrame, ax=None, lang: str = "ru"):
     """Survey figures: bars with intervals and the published marker (value, or bound arrow)."""
     t = table.rename(columns={"estimate": "reproduced"}).assign(variant="", variant_label_en="", variant_label_ru="")
-    ax = plot_reproduce(t, ax, lang)
-    ax.set_title(text("survey_title", lang))
+    ax = plot_reproduce(t, ax, lang, title=text("survey_title", lang))
     return ax
 
 

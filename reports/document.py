@@ -16,8 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.labels import label
+from analysis.reproduce import VERDICT_LABELS, verdict_label
+from analysis.studies import StudySpecError, load_study
 from reports import charts
-from reports.style import text
+from reports.style import entry, group_labels, group_var_label, lang_of, text, texts
 from scoring.weights import default_weights
 
 CHROMIUM = "/usr/bin/chromium"
@@ -48,34 +51,301 @@ def safe_link(url, label=None) -> str:
     return text_
 
 
-def table_html(frame: pd.DataFrame, columns: list[str] | None = None, pct_cols=(), max_rows: int = 60) -> str:
-    cols = [c for c in (columns or list(frame.columns)) if c in frame]
-    head = "".join(f"<th>{esc(c)}</th>" for c in cols)
+def _missing(value) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, str):
+        return value.strip() == "" or value.strip().lower() == "nan"
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_pct(value, lang: str = "ru", digits: int = 1) -> str:
+    """0.961 -> «96,1%» (ru) / "96.1%" (en); empty for a missing value."""
+    if _missing(value):
+        return ""
+    shown = f"{float(value):.{digits}%}"
+    return shown.replace(".", ",") if lang == "ru" else shown
+
+
+def fmt_ci(low, high, lang: str = "ru") -> str:
+    if _missing(low) or _missing(high):
+        return ""
+    return f"{fmt_pct(low, lang)} – {fmt_pct(high, lang)}"
+
+
+def fmt_num(value, lang: str = "ru", digits: int = 2) -> str:
+    if _missing(value):
+        return ""
+    shown = f"{float(value):.{digits}f}"
+    return shown.replace(".", ",") if lang == "ru" else shown
+
+
+def fmt_int(value) -> str:
+    if _missing(value):
+        return ""
+    try:
+        return str(int(round(float(value))))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def fmt_p(value, lang: str = "ru") -> str:
+    if _missing(value):
+        return ""
+    p = float(value)
+    shown = "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return shown.replace(".", ",") if lang == "ru" else shown
+
+
+@dataclass
+class Grid:
+    """A table to show: human headers, cells already escaped (HTML), which columns are numbers."""
+    headers: list[str]
+    rows: list[list[str]]
+    numeric: list[bool]
+    classes: list[list[str]] = field(default_factory=list)
+
+
+def grid_html(grid: Grid, max_rows: int = 60, lang: str = "ru", file: str = "") -> str:
+    head = "".join(f"<th{' class=num' if num else ''}>{esc(h)}</th>"
+                   for h, num in zip(grid.headers, grid.numeric, strict=True))
     body = []
-    for _, r in frame.head(max_rows).iterrows():
+    for i, row in enumerate(grid.rows[:max_rows]):
+        extra = grid.classes[i] if i < len(grid.classes) else [""] * len(row)
         cells = []
-        for c in cols:
-            v = r[c]
-            if c in pct_cols and pd.notna(v) and v != "":
-                cells.append(f"<td class='num'>{float(v):.1%}</td>")
-            else:
-                cells.append(f"<td>{esc(v)}</td>")
+        for cell, num, cls in zip(row, grid.numeric, extra, strict=True):
+            names = " ".join(c for c in ("num" if num else "", cls) if c)
+            cells.append(f"<td class='{names}'>{cell}</td>" if names else f"<td>{cell}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    more = f"<p class='note'>… {len(frame) - max_rows} more rows in the CSV</p>" if len(frame) > max_rows else ""
+    more = ""
+    if len(grid.rows) > max_rows:
+        more = f"<p class='note'>{esc(text('more_rows', lang).format(n=len(grid.rows) - max_rows, file=file))}</p>"
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"
+
+
+def table_html(frame: pd.DataFrame, columns: list[str] | None = None, pct_cols=(), max_rows: int = 60,
+               lang: str = "ru", file: str = "") -> str:
+    """Any table as it is (headers from labels.yaml ``columns`` when known); every cell escaped."""
+    cols = [c for c in (columns or list(frame.columns)) if c in frame]
+    rows = [[fmt_pct(r[c], lang) if c in pct_cols else esc(r[c]) for c in cols] for _, r in frame.iterrows()]
+    grid = Grid([entry("columns", c, lang) for c in cols], rows, [c in pct_cols for c in cols])
+    return grid_html(grid, max_rows, lang, file)
+
+
+# --- one display table per kind of section -------------------------------------------------------------------
+
+def _col(key: str, lang: str) -> str:
+    return entry("columns", key, lang)
+
+
+def _channel_name(row, lang: str) -> str:
+    name = row.get(f"label_{lang}")
+    return str(name) if not _missing(name) else label(str(row.get("channel", "")), lang)
+
+
+def _prevalence_grid(t: pd.DataFrame, lang: str) -> Grid:
+    heads = [_col(k, lang) for k in ("channel", "sites_with", "sites_total", "share", "ci")]
+    rows = [[esc(_channel_name(r, lang)), fmt_int(r["k"]), fmt_int(r["n"]), fmt_pct(r["estimate"], lang),
+             fmt_ci(r["ci_low"], r["ci_high"], lang)] for _, r in t.iterrows()]
+    return Grid(heads, rows, [False, True, True, True, True])
+
+
+def _figure_name(r, lang: str) -> str:
+    return charts.figure_name(r, lang)
+
+
+def _published(r, lang: str) -> str:
+    shown = r.get("published_text_ru") if lang == "ru" else None
+    if _missing(shown):
+        shown = r.get("published_text")
+    return "—" if _missing(shown) else str(shown)
+
+
+def _reproduce_grid(t: pd.DataFrame, lang: str) -> Grid:
+    heads = [_col(k, lang) for k in ("figure", "published", "reproduced", "ci", "k_of_n", "verdict")]
+    rows, classes = [], []
+    for _, r in t.iterrows():
+        code = "" if _missing(r.get("verdict")) else str(r["verdict"])
+        shown = r.get(f"verdict_label_{lang}")
+        shown = verdict_label(code, lang) if _missing(shown) else shown
+        of = "из" if lang == "ru" else "of"
+        rows.append([esc(_figure_name(r, lang)), esc(_published(r, lang)), fmt_pct(r["reproduced"], lang),
+                     fmt_ci(r["ci_low"], r["ci_high"], lang), f"{fmt_int(r['k'])} {of} {fmt_int(r['n'])}",
+                     esc(shown)])
+        classes.append([""] * 5 + [f"v-{code}" if code in VERDICT_LABELS else ""])
+    return Grid(heads, rows, [False, False, True, True, True, False], classes)
+
+
+def combination_name(combo, lang: str) -> str:
+    """email+phone -> «Эл. почта + Телефон»; the empty set -> «нет каналов»."""
+    parts = [p for p in ("" if _missing(combo) else str(combo)).split("+") if p]
+    return " + ".join(label(p, lang) for p in parts) if parts else text("none", lang)
+
+
+def _combinations_grid(t: pd.DataFrame, lang: str) -> Grid:
+    heads = [_col(k, lang) for k in ("combination", "size", "sites", "share", "ci")]
+    rows = [[esc(combination_name(r["combination"], lang)),
+             fmt_int(r["size"]) if "size" in t else fmt_int(len([p for p in str(r["combination"]).split("+") if p])),
+             fmt_int(r["k"]), fmt_pct(r["estimate"], lang), fmt_ci(r["ci_low"], r["ci_high"], lang)]
+            for _, r in t.iterrows()]
+    return Grid(heads, rows, [False, True, True, True, True])
+
+
+def _channel_counts_grid(t: pd.DataFrame, lang: str) -> Grid:
+    heads = [_col(k, lang) for k in ("n_channels", "exactly_sites", "exactly_share", "ci", "at_least_sites",
+                                     "at_least_share", "ci")]
+    rows = []
+    for k in sorted(pd.to_numeric(t["n_channels"], errors="coerce").dropna().astype(int).unique()):
+        row = [str(k)]
+        for kind in ("exactly", "at_least"):
+            part = t[(pd.to_numeric(t["n_channels"], errors="coerce") == k) & (t["kind"] == kind)]
+            if len(part):
+                r = part.iloc[0]
+                row += [fmt_int(r["k"]), fmt_pct(r["estimate"], lang), fmt_ci(r["ci_low"], r["ci_high"], lang)]
+            else:
+                row += ["", "", ""]
+        rows.append(row)
+    return Grid(heads, rows, [True] * 7)
+
+
+def _top_grid(t: pd.DataFrame, lang: str) -> Grid:
+    heads = [_col(k, lang) for k in ("rank", "company", "website", "score", "channels_found")]
+    rows = []
+    for _, r in t.iterrows():
+        found = [label(c, lang) for c in charts.CHANNELS if c in t and pd.to_numeric(r[c], errors="coerce") == 1]
+        name = r.get("name")
+        name = r.get("domain") if _missing(name) else name
+        url = r.get("final_url") if not _missing(r.get("final_url")) else r.get("url")
+        rows.append([fmt_int(r["rank"]), esc(name), safe_link(url) if not _missing(url) else "",
+                     fmt_num(r["score"], lang, 2), esc(", ".join(found)) if found else fmt_int(r.get("channels"))])
+    return Grid(heads, rows, [True, False, False, True, False], [["", "", "url", "", ""]] * len(rows))
+
+
+def _groups_grid(t: pd.DataFrame, lang: str) -> Grid:
+    """One row per group (largest first, "other" last), one column per channel: share (interval)."""
+    order = group_labels(t, lang)
+    channels = [c for c in charts.CHANNELS if c in set(t["channel"])]
+    var = str(t["group_var"].iloc[0]) if len(t) else ""
+    heads = [group_var_label(var, lang)] + [label(c, lang) for c in channels]
+    keys = t["group"].astype(str)
+    rows, classes = [], []
+    for g, name in order:
+        classes.append(["group"] + [""] * len(channels))
+        row = [esc(name)]
+        for ch in channels:
+            part = t[(keys == g) & (t["channel"] == ch)]
+            if len(part):
+                r = part.iloc[0]
+                low, high = fmt_pct(r["ci_low"], lang).rstrip("%"), fmt_pct(r["ci_high"], lang)
+                row.append(f"<b>{fmt_pct(r['estimate'], lang, 0)}</b><br><span class='ci'>{esc(low)}–{esc(high)}</span>")
+            else:
+                row.append("")
+        rows.append(row)
+    return Grid(heads, rows, [False] + [True] * len(channels), classes)
+
+
+def _group_tests_grid(t: pd.DataFrame, lang: str) -> Grid:
+    heads = [_col(k, lang) for k in ("channel", "test", "statistic", "dof", "p_val")] + ["n"]
+    rows = []
+    for _, r in t.iterrows():
+        kind = "" if _missing(r.get("test")) else str(r["test"])
+        test_name = text(f"test_{kind}", lang) if kind in ("chi2", "fisher", "none") else kind
+        rows.append([esc(label(str(r["channel"]), lang)), esc(test_name), fmt_num(r.get("statistic"), lang, 2),
+                     fmt_int(r.get("dof")), fmt_p(r.get("p_val"), lang), fmt_int(r.get("n"))])
+    return Grid(heads, rows, [False, False, True, True, True, True])
+
+
+def _survey_grid(t: pd.DataFrame, lang: str) -> Grid:
+    heads = [_col(k, lang) for k in ("figure", "published", "estimate_weighted", "ci", "n_answers", "n_eff",
+                                     "deff")]
+    rows = [[esc(_figure_name(r, lang)), esc(_published(r, lang)), fmt_pct(r["estimate"], lang),
+             fmt_ci(r["ci_low"], r["ci_high"], lang), fmt_int(r.get("n")), fmt_int(r.get("n_eff")),
+             fmt_num(r.get("deff"), lang, 2)] for _, r in t.iterrows()]
+    return Grid(heads, rows, [False, False, True, True, True, True, True])
+
+
+def _accuracy_grid(t: pd.DataFrame, lang: str) -> Grid:
+    keys = [k for k in ("tp", "fp", "fn", "tn") if k in t]
+    heads = [_col("channel", lang)] + [_col(k, lang) for k in keys] + [_col(k, lang) for k in ("precision", "recall",
+                                                                                               "f1")]
+    rows = []
+    for _, r in t.iterrows():
+        ch = str(r["channel"])
+        name = text("all_channels", lang) if ch == "all" else label(ch, lang)
+        rows.append([esc(name)] + [fmt_int(r[k]) for k in keys]
+                    + [fmt_pct(r.get("precision"), lang), fmt_pct(r.get("recall"), lang),
+                       fmt_num(r.get("f1"), lang, 3)])
+    return Grid(heads, rows, [False] + [True] * (len(keys) + 3))
+
+
+GRIDS = {"prevalence": _prevalence_grid, "combinations": _combinations_grid, "channel_counts": _channel_counts_grid,
+         "top": _top_grid, "survey_figures": _survey_grid, "accuracy": _accuracy_grid}
+
+
+def study_title(name: str, lang: str) -> str:
+    """The title of the study behind ``reproduce-<study id>``, or the id when it is not a known spec."""
+    sid = name[len("reproduce-"):] if name.startswith("reproduce-") else name
+    try:
+        study = load_study(sid)
+    except StudySpecError:
+        return sid
+    return (study.title_ru if lang == "ru" else study.title_en) or sid
+
+
+def section_text(name: str, lang: str) -> tuple[str, str]:
+    """(title, one-line explanation) of a report section in ``lang``; internal table names never shown."""
+    sections = texts()["sections"]
+    if name.startswith("reproduce-"):
+        spec, fill = sections["reproduce"], {"study": study_title(name, lang)}
+    elif name.startswith("groups-") and name.endswith("-tests"):
+        spec, fill = sections["groups_tests"], {}
+    elif name.startswith("groups-"):
+        spec, fill = sections["groups"], {"var": group_var_label(name[len("groups-"):], lang)}
+    elif name == "scores":
+        weights = default_weights()
+        shown = "; ".join(f"{label(c, lang)} — {fmt_num(weights[c], lang, 1)}" for c in charts.CHANNELS
+                          if c in weights)
+        spec, fill = sections["scores"], {"weights": shown}
+    elif name in sections:
+        spec, fill = sections[name], {}
+    else:
+        spec, fill = sections["other"], {"name": name}
+    title = spec["title"][lang].format(**fill)
+    note = spec.get("note", {}).get(lang, "").format(**fill)
+    return title, note
+
+
+def _grid_for(name: str, table: pd.DataFrame, lang: str) -> Grid | None:
+    if name.startswith("reproduce-"):
+        return _reproduce_grid(table, lang)
+    if name.startswith("groups-") and name.endswith("-tests"):
+        return _group_tests_grid(table, lang)
+    if name.startswith("groups-"):
+        return _groups_grid(table, lang)
+    fn = GRIDS.get(name)
+    return fn(table, lang) if fn else None
+
+
+def _png_inches(png: Path, dpi: int = 300) -> float:
+    """The printed width of a chart PNG (saved at ``dpi``): charts keep one type size on the page."""
+    data = png.read_bytes()[:24]
+    return int.from_bytes(data[16:20], "big") / dpi if data[:8] == b"\x89PNG\r\n\x1a\n" else 7.0
 
 
 def _draw_all(tables: dict[str, pd.DataFrame], out: Path, lang: str, formats) -> dict[str, list[Path]]:
     made: dict[str, list[Path]] = {}
 
-    def draw(name, fn, *args):
-        ax = fn(*args, lang=lang)
+    def draw(name, fn, *args, **kw):
+        ax = fn(*args, lang=lang, **kw)
         made[name] = charts.save_figure(ax.figure, out / "charts" / f"{name}-{lang}", formats)
 
     if "prevalence" in tables:
         draw("prevalence", charts.plot_prevalence, tables["prevalence"])
     for key in sorted(k for k in tables if k.startswith("reproduce-")):
-        draw(key, charts.plot_reproduce, tables[key])
+        draw(key, charts.plot_reproduce, tables[key], title=study_title(key, lang))
     if "combinations" in tables:
         draw("combinations", charts.plot_upset, tables["combinations"])
     if "channel_counts" in tables:
@@ -86,10 +356,24 @@ def _draw_all(tables: dict[str, pd.DataFrame], out: Path, lang: str, formats) ->
         ax = charts.plot_top(tables["top"], default_weights(), lang=lang)
         made["top"] = charts.save_figure(ax.figure, out / "charts" / f"top-{lang}", formats)
     for key in sorted(k for k in tables if k.startswith("groups-") and not k.endswith("-tests")):
-        draw(key, charts.plot_groups, tables[key])
+        if len(tables[key]):
+            draw(key, charts.plot_groups, tables[key])
     if "survey_figures" in tables:
         draw("survey_figures", charts.plot_survey, tables["survey_figures"])
     return made
+
+
+def _section(name: str, table: pd.DataFrame | None, paths: list[Path], lang: str, level: int = 2) -> str:
+    title, note = section_text(name, lang)
+    png = next((p for p in paths if p.suffix == ".png"), None)
+    img = (f"<figure><img alt='{esc(title)}' style='width:{_png_inches(png):.2f}in' "
+           f"src='data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}'></figure>" if png else "")
+    grid = _grid_for(name, table, lang) if table is not None and len(table) else None
+    body = grid_html(grid, lang=lang, file=f"{name}.csv") if grid is not None else ""
+    lead = f"<p class='lead'>{esc(note)}</p>" if note else ""
+    # the heading, its explanation and the chart stay on one page
+    return (f"<section id='{esc(name)}'><div class='keep'><h{level}>{esc(title)}</h{level}>{lead}{img}</div>"
+            f"{body}</section>")
 
 
 def build_report(tables: dict[str, pd.DataFrame], out_dir: str | Path, lang: str = "ru", meta: dict | None = None,
@@ -97,26 +381,17 @@ def build_report(tables: dict[str, pd.DataFrame], out_dir: str | Path, lang: str
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     meta = meta or {}
+    lang = lang_of(lang)
     made = _draw_all(tables, out, lang, formats)
     sections = [f"<h1>{esc(text('report_title', lang))}</h1>", _meta_html(meta, lang)]
-    captions = {"prevalence": ["channel", "k", "n", "estimate", "ci_low", "ci_high"],
-                "channel_counts": ["n_channels", "kind", "k", "n", "estimate", "ci_low", "ci_high"],
-                "combinations": ["combination", "k", "n", "estimate", "ci_low", "ci_high"],
-                "top": ["rank", "name", "url", "score", "channels"]}
     for name, paths in made.items():
-        png = next((p for p in paths if p.suffix == ".png"), None)
-        img = (f"<img alt='{esc(name)}' src='data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}'>"
-               if png else "")
-        table = tables.get(name)
-        cols = captions.get(name) or (["figure_id", f"label_{lang}", "variant", "published_text", "k", "n",
-                                       "reproduced", "ci_low", "ci_high", "verdict"] if name.startswith("reproduce")
-                                      else None)
-        body = table_html(table, cols, pct_cols=("estimate", "ci_low", "ci_high", "reproduced")) \
-            if table is not None and name != "scores" else ""
-        sections.append(f"<section><h2>{esc(name)}</h2>{img}{body}</section>")
+        part = _section(name, tables.get(name), paths, lang)
+        tests = tables.get(f"{name}-tests") if name.startswith("groups-") else None
+        if tests is not None and len(tests):
+            part = part[:-len("</section>")] + _section(f"{name}-tests", tests, [], lang, level=3) + "</section>"
+        sections.append(part)
     if "accuracy" in tables:
-        sections.append("<section><h2>detection accuracy vs ground truth</h2>"
-                        + table_html(tables["accuracy"], pct_cols=()) + "</section>")
+        sections.append(_section("accuracy", tables["accuracy"], [], lang))
     page = _page(text("report_title", lang), "\n".join(sections), lang)
     html_path = out / "report.html"
     html_path.write_text(page, encoding="utf-8")
@@ -128,50 +403,77 @@ def build_report(tables: dict[str, pd.DataFrame], out_dir: str | Path, lang: str
     return ReportPaths(html_path, pdf_path, evidence_path, made)
 
 
+def _status_counts(counts: dict, lang: str) -> str:
+    return ", ".join(f"{entry('statuses', k, lang)}: {v}" for k, v in counts.items())
+
+
 def _meta_html(meta: dict, lang: str) -> str:
     counts = meta.get("counts") or {}
+    fetched, rendered = meta.get("pages_fetched", ""), meta.get("pages_rendered", "")
     rows = [("version", meta.get("version")), ("started", meta.get("started")), ("ended", meta.get("ended")),
-            ("input sha256", (meta.get("input") or {}).get("sha256")),
-            ("sites by status", ", ".join(f"{k}: {v}" for k, v in counts.items())),
-            ("pages fetched / rendered", f"{meta.get('pages_fetched', '')} / {meta.get('pages_rendered', '')}")]
-    return "<table class='meta'>" + "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows) + "</table>"
+            ("sha256", (meta.get("input") or {}).get("sha256")), ("counts", _status_counts(counts, lang)),
+            ("pages", f"{fetched} / {rendered}" if fetched != "" or rendered != "" else "")]
+    body = "".join(f"<tr><th>{esc(entry('meta', k, lang))}</th><td>{esc(v)}</td></tr>" for k, v in rows
+                   if not _missing(v))
+    return f"<table class='meta'>{body}</table>"
 
 
 def evidence_page(sites: pd.DataFrame | None, evidence: pd.DataFrame | None, lang: str = "ru") -> str:
     """Each site with its status, channel flags and every finding: channel, value, page link, rule, snippet."""
+    lang = lang_of(lang)
     parts = [f"<h1>{esc(text('evidence_title', lang))}</h1>"]
     if sites is None:
-        return _page(text("evidence_title", lang), "<p>no sites.csv</p>", lang)
+        return _page(text("evidence_title", lang), f"<p>{esc(text('no_sites', lang))}</p>", lang)
     by_site = evidence.groupby("site_id") if evidence is not None and len(evidence) else None
+    heads = "".join(f"<th>{esc(_col(k, lang))}</th>" for k in ("channel", "value", "page", "rule", "snippet"))
     for _, s in sites.iterrows():
         name = s.get("name") or s.get("input") or ""
-        flags = " ".join(f"<span class='flag {'on' if s.get(c) == 1 else 'off'}'>{esc(c)}</span>"
-                         for c in ("email", "phone", "chat", "form", "portal"))
+        flags = " ".join(f"<span class='flag {'on' if s.get(c) == 1 else 'off'}'>{esc(label(c, lang))}</span>"
+                         for c in charts.CHANNELS)
+        status = s.get("status")
         parts.append(f"<section class='site'><h3>{esc(s['site_id'])}. {esc(name)} — "
                      f"{safe_link(s.get('final_url') or s.get('url'))}</h3>"
-                     f"<p>status: <b>{esc(s.get('status'))}</b> {esc(s.get('status_detail'))} {flags}</p>")
+                     f"<p>{esc(text('status_word', lang))}: <b>{esc(entry('statuses', status, lang))}</b> "
+                     f"{esc(s.get('status_detail'))} {flags}</p>")
         if by_site is not None and s["site_id"] in by_site.groups:
             rows = by_site.get_group(s["site_id"])
             body = "".join(
-                f"<tr><td>{esc(r['channel'])}</td><td>{esc(r['value'])}</td>"
-                f"<td>{safe_link(r['page_url'], r.get('page_role') or r['page_url'])}</td><td>{esc(r['rule'])}</td>"
-                f"<td><code>{esc(r['snippet'])}</code></td></tr>" for _, r in rows.iterrows())
-            parts.append("<table><thead><tr><th>channel</th><th>value</th><th>page</th><th>rule</th>"
-                         f"<th>snippet</th></tr></thead><tbody>{body}</tbody></table>")
+                f"<tr><td>{esc(label(str(r['channel']), lang))}</td><td class='url'>{esc(r['value'])}</td>"
+                f"<td class='url'>{safe_link(r['page_url'], r.get('page_role') or r['page_url'])}</td>"
+                f"<td>{esc(r['rule'])}</td><td><code>{esc(r['snippet'])}</code></td></tr>" for _, r in rows.iterrows())
+            parts.append(f"<table><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>")
         parts.append("</section>")
     return _page(text("evidence_title", lang), "\n".join(parts), lang)
 
 
+CSS = (
+    "@page{size:A4;margin:14mm 12mm}"
+    "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#1f2d3d;"
+    "line-height:1.35}"
+    "h1{font-size:26px;margin:.2em 0 .6em}h2{font-size:20px;margin:1.8em 0 .2em;break-after:avoid}"
+    "h3{font-size:16px;margin:1.2em 0 .2em;break-after:avoid}"
+    "p.lead{margin:.2em 0 .8em;color:#3d4a57;font-size:13px;max-width:52em}"
+    "figure{margin:.6em 0 .8em;break-inside:avoid}img{max-width:100%;height:auto;display:block}"
+    "table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:12px;max-width:100%}"
+    "thead{display:table-header-group}tr{break-inside:avoid}"
+    "td,th{border:1px solid #d0d7de;padding:3px 6px;text-align:left;vertical-align:top}"
+    "th{background:#f1f3f5;font-weight:bold}table.meta th{width:16em}"
+    "td.num,th.num{text-align:right}td.num{white-space:nowrap}"
+    "td.url{overflow-wrap:anywhere;word-break:break-word}span.ci{color:#66707a;font-size:11px}"
+    "td.group{white-space:nowrap}.keep{break-inside:avoid}"
+    "td.v-consistent{color:#2f7d32}td.v-lower,td.v-higher{color:#b3401a;font-weight:bold}"
+    "td.v-no_published_value,td.v-not_computable{color:#66707a}"
+    ".flag{padding:1px 5px;margin-left:3px;border-radius:3px;font-size:11px}"
+    ".on{background:#55A868;color:#fff}.off{background:#e3e7eb;color:#777}"
+    "code{font-size:11px;overflow-wrap:anywhere;word-break:break-word}.note{color:#666;font-size:11px}"
+    "@media print{body{max-width:none;margin:0;padding:0}h2{margin-top:1.2em}}"
+)
+
+
 def _page(title: str, body: str, lang: str) -> str:
-    css = ("body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:980px;margin:2em auto;color:#1f2d3d}"
-           "img{max-width:100%}table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:12px}"
-           "td,th{border:1px solid #d0d7de;padding:3px 6px;text-align:left;vertical-align:top}"
-           "td.num{text-align:right}.flag{padding:1px 5px;margin-left:3px;border-radius:3px;font-size:11px}"
-           ".on{background:#55A868;color:#fff}.off{background:#e3e7eb;color:#777}code{font-size:11px}"
-           "section{page-break-inside:avoid}.note{color:#666;font-size:11px}")
     return (f"<!doctype html><html lang='{esc(lang)}'><head><meta charset='utf-8'>"
             f"<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">"
-            f"<title>{esc(title)}</title><style>{css}</style></head><body>{body}</body></html>")
+            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>{body}</body></html>")
 
 
 def _print_pdf(html_path: Path, pdf_path: Path, timeout: float = 90) -> bool:

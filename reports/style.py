@@ -32,6 +32,53 @@ def text(key: str, lang: str) -> str:
     return texts()[key][lang]
 
 
+def lang_of(lang: str) -> str:
+    return "ru" if lang == "ru" else "en"
+
+
+def entry(group: str, key, lang: str, default=None) -> str:
+    """A label from a group of labels.yaml (``columns``, ``group_vars``, ``statuses``…); unknown keys as they are."""
+    found = texts().get(group, {}).get(str(key))
+    return found[lang_of(lang)] if found else (str(key) if default is None else default)
+
+
+def plural(n: int, forms, lang: str) -> str:
+    """``forms`` is [one, few, many] (ru) or [one, many, many] (en)."""
+    if lang_of(lang) == "ru":
+        if n % 10 == 1 and n % 100 != 11:
+            return forms[0]
+        return forms[1] if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else forms[2]
+    return forms[0] if n == 1 else forms[1]
+
+
+def group_var_label(var, lang: str) -> str:
+    """city -> Город / City; an unknown grouping variable is shown as it is."""
+    return entry("group_vars", var, lang)
+
+
+def group_labels(table, lang: str, other: str = "other") -> list[tuple[str, str]]:
+    """(group, label) of a group table (``analysis.compare`` columns, optionally ``members``), largest group first
+    and the folded "other" group last; each label carries the group's n: «Moscow (n = 100)»."""
+    if table is None or not len(table):
+        return []
+    keys = table["group"].astype(str)
+    sizes = table.assign(_g=keys).groupby("_g")["n"].max()
+    members = (table.assign(_g=keys).groupby("_g")["members"].max() if "members" in table
+               else sizes * 0 + 1)
+    folded = {g for g in sizes.index if g == other and int(members[g]) > 1}
+    order = sorted(sizes.index, key=lambda g: (g in folded, -int(sizes[g]), g))
+    out = []
+    for g in order:
+        n = int(sizes[g])
+        if g in folded:
+            m = int(members[g])
+            name = f"{text('other_group', lang)} ({m} {plural(m, texts()['group_word'][lang_of(lang)], lang)}, n = {n})"
+        else:
+            name = f"{g} (n = {n})"
+        out.append((g, name))
+    return out
+
+
 def apply() -> None:
     plt.rcParams.update(RC)
 
@@ -40,7 +87,7 @@ def new_axes(ax=None, height: float = 4.0):
     apply()
     if ax is not None:
         return ax.figure, ax
-    fig, ax = plt.subplots(figsize=(WIDTH, height))
+    fig, ax = plt.subplots(figsize=(WIDTH, height), layout="constrained")  # labels and legends kept inside
     return fig, ax
 
 

@@ -196,3 +196,101 @@ def test_cli_analyze_reproduce_check(tmp_path):
     assert res.exit_code == 0 and "feasible n" in res.output
     bad = runner.invoke(app, ["reproduce", str(tmp_path), "--study", "nope"])
     assert bad.exit_code == 2 and "no such spec" in bad.output
+
+
+# --- verdict labels and folded group comparisons -------------------------------------
+
+def test_reproduce_labels_every_verdict_in_both_languages():
+    from analysis.reproduce import VERDICT_LABELS
+
+    result = reproduce(audit(), load_study("okdesk-2016-it-outsourcing")).set_index("figure_id")
+    assert result.loc["email", "verdict"] == "consistent"  # the codes stay the contract
+    assert result.loc["email", "verdict_label_ru"] == "согласуется"
+    assert result.loc["chat", "verdict_label_en"] == "no published value"
+    assert result.loc["chat", "verdict_label_ru"] == "нет опубликованного значения"
+    frame = pd.DataFrame({"email": [1] * 50 + [0] * 950, "phone": [1] * 990 + [0] * 10, "status": "ok",
+                          "chat": 0, "form": 0, "portal": 0})
+    off = reproduce(frame, load_study("okdesk-2016-it-outsourcing")).set_index("figure_id")
+    assert off.loc["email", ["verdict", "verdict_label_ru", "verdict_label_en"]].tolist() == [
+        "lower", "ниже опубликованного", "lower than published"]
+    assert off.loc["phone", "verdict_label_ru"] == "выше опубликованного"
+    empty = reproduce(audit().assign(status="timeout"), load_study("okdesk-2016-it-outsourcing"))
+    assert set(empty["verdict"]) == {"not_computable"}  # no audited site: n = 0 everywhere
+    assert set(empty["verdict_label_en"]) == {"not computable (no data)"}
+    for code, labels in VERDICT_LABELS.items():  # no label is just the code again
+        assert labels["ru"] != code and labels["en"] and set(labels) == {"ru", "en"}
+
+
+def cities() -> pd.DataFrame:
+    """SYNTHETIC: X has 12 audited sites (email on 6), Y 3 (email on 3), Z 2 (email on 0), W 1 (email on 1);
+    one failed site in W does not count."""
+    groups = [("X", 12, 6), ("Y", 3, 3), ("Z", 2, 0), ("W", 1, 1)]
+    rows = [{"city": c, "email": int(i < k), "phone": 1, "chat": 0, "form": 0, "portal": 0, "status": "ok"}
+            for c, n, k in groups for i in range(n)]
+    rows.append({"city": "W", "email": 1, "phone": 1, "chat": 0, "form": 0, "portal": 0, "status": "timeout"})
+    return pd.DataFrame(rows)
+
+
+def test_grouped_comparison_folds_small_groups_into_other():
+    from chanaudit.commands.analysis import fold_small_groups, grouped_comparison
+
+    folded, small = fold_small_groups(cities(), "city", min_n=10)
+    assert small == ["W", "Y", "Z"]
+    assert set(folded.loc[folded["status"] == "ok", "city"]) == {"X", "other"}
+    table, tests = grouped_comparison(cities(), "city", ["email"], min_n=10)
+    rows = table.set_index("group")
+    assert rows.loc["other", ["k", "n", "members"]].tolist() == [4, 6, 3]  # hand: 3 + 0 + 1 of 3 + 2 + 1
+    assert rows.loc["X", ["k", "n", "members"]].tolist() == [6, 12, 1]
+    assert (rows.loc["other", "ci_low"], rows.loc["other", "ci_high"]) == pytest.approx(wilson(4, 6))
+    assert tests.iloc[0]["n"] == 18  # the test runs on the folded 2-row table
+    kept, _ = grouped_comparison(cities(), "city", ["email"], min_n=1)
+    assert set(kept["group"]) == {"X", "Y", "Z", "W"} and set(kept["members"]) == {1}
+    one_small = cities()[cities()["city"].isin(["X", "Y"])]  # a single small group is left as it is
+    table, _ = grouped_comparison(one_small, "city", ["email"], min_n=10)
+    assert set(table["group"]) == {"X", "Y"}
+    all_small = cities()[cities()["city"] != "X"]  # and so are groups that are all small
+    table, _ = grouped_comparison(all_small, "city", ["email"], min_n=10)
+    assert set(table["group"]) == {"Y", "Z", "W"}
+
+
+def test_cli_reproduce_and_analyze_speak_words_not_codes(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")  # rich reads it: a wide terminal, no word wrapped
+    write_csv(audit(), tmp_path / "sites.csv")
+    runner = CliRunner()
+    res = runner.invoke(app, ["reproduce", str(tmp_path), "--lang", "ru"])
+    assert res.exit_code == 0, res.output
+    assert "согласуется" in res.output and "опубликованного" in res.output
+    for code in ("no_published_value", "consistent", "not_computable"):
+        assert code not in res.output
+    saved = pd.read_csv(tmp_path / "reproduce-okdesk-2016-it-outsourcing.csv")
+    assert {"verdict", "verdict_label_en", "verdict_label_ru"} <= set(saved.columns)
+    res = runner.invoke(app, ["reproduce", str(tmp_path), "--lang", "de"])
+    assert res.exit_code == 2 and "ru or en" in res.output
+    res = runner.invoke(app, ["analyze", str(tmp_path), "--by", "city", "--min-group-n", "6"])
+    assert res.exit_code == 0, res.output
+    groups = pd.read_csv(tmp_path / "groups-city.csv")
+    assert set(groups["group"]) == {"A", "B"}  # 5 and 5 audited sites: all small, nothing to fold into
+    write_csv(cities(), tmp_path / "sites.csv")
+    res = runner.invoke(app, ["analyze", str(tmp_path), "--by", "city", "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    assert "3 groups with fewer than 10 sites folded" in res.output
+    assert set(pd.read_csv(tmp_path / "groups-city.csv")["group"]) == {"X", "other"}
+
+
+def test_demo_reproduce_table_follows_the_language(monkeypatch):
+    from rich.console import Console
+
+    import chanaudit.commands.demo as demo_cmd
+
+    rep = reproduce(audit(), load_study("okdesk-2016-it-outsourcing"))
+    for lang, words, foreign in (("ru", ["показатель", "вывод", "нет опубликованного значения", "согласуется"],
+                                  ["figure", "verdict", "no published"]),
+                                 ("en", ["figure", "verdict", "no published value", "consistent"],
+                                  ["показатель", "вывод", "согласуется"])):
+        out = Console(record=True, width=160)
+        monkeypatch.setattr(demo_cmd, "console", out)
+        demo_cmd._print_reproduce(rep, lang)
+        shown = out.export_text()
+        assert all(w in shown for w in words), shown
+        assert not any(w in shown for w in foreign), shown
+        assert "no_published" not in shown and "…" not in shown  # no code, nothing truncated

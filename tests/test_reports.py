@@ -85,3 +85,109 @@ def test_build_report_writes_html_pdf_evidence(tmp_path):
     assert "<script>alert(1)</script>" not in html
     assert paths.pdf.exists() and paths.pdf.read_bytes().startswith(b"%PDF")
     assert paths.evidence_html.exists() and len(paths.charts) >= 5
+
+
+# --- human words: group labels, section headings, column headers, verdicts -------------------------------
+
+def city_sites() -> pd.DataFrame:
+    """SYNTHETIC: Москва 12 audited sites, Казань 11, three small towns 3 + 2 + 1 (6 together)."""
+    sizes = [("Москва", 12), ("Казань", 11), ("Омск", 3), ("Пермь", 2), ("Уфа", 1)]
+    rows = [{"city": c, "email": i % 2, "phone": 1, "chat": 0, "form": int(i < 2), "portal": 0, "status": "ok"}
+            for c, n in sizes for i in range(n)]
+    frame = pd.DataFrame(rows)
+    frame["site_id"] = range(1, len(frame) + 1)
+    return frame
+
+
+def test_group_chart_names_the_variable_and_labels_groups_with_n():
+    from chanaudit.commands.analysis import grouped_comparison
+
+    table, _ = grouped_comparison(city_sites(), "city", min_n=10)
+    ax = charts.plot_groups(table, lang="ru")
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["Москва (n = 12)", "Казань (n = 11)", "другие (3 группы, n = 6)"]  # largest first
+    assert ax.get_title() == "Каналы по группам: Город"
+    assert "10" in ax.get_xaxis().get_label().get_text()  # the folding rule is written on the chart
+    ax = charts.plot_groups(table, lang="en")
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "other (3 groups, n = 6)"
+    assert ax.get_title() == "Channels by group: City"
+    unfolded, _ = grouped_comparison(city_sites(), "city", min_n=1)
+    ax = charts.plot_groups(unfolded.assign(group_var="sector"), lang="ru")
+    assert ax.get_title().endswith(": sector")  # an unknown variable is shown as it is
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "Уфа (n = 1)"
+
+
+def _report_tables(lang_sites: pd.DataFrame) -> dict:
+    from chanaudit.commands.analysis import grouped_comparison
+
+    s = lang_sites
+    groups, tests = grouped_comparison(s, "city", min_n=10)
+    rep = reproduce(s, load_study("okdesk-2016-it-outsourcing"))
+    return {"sites": s, "prevalence": prevalence(s), "channel_counts": channel_counts(s),
+            "combinations": combinations(s), "scores": s.assign(score=0.2), "top": sites().sort_values("rank"),
+            "reproduce-okdesk-2016-it-outsourcing": rep.drop(columns=["verdict_label_en", "verdict_label_ru"]),
+            "groups-city": groups, "groups-city-tests": tests,
+            "accuracy": pd.DataFrame([{"channel": "email", "tp": 5, "fp": 0, "fn": 1, "tn": 3, "n": 9,
+                                       "precision": 1.0, "recall": 5 / 6, "f1": 0.909}])}
+
+
+@pytest.mark.parametrize("lang,headings,words", [
+    ("ru", ["Доля сайтов с каждым каналом", "Сверка с исследованием: Каналы обращений в службу поддержки",
+            "Каналы по группам: Город", "Различаются ли группы", "Число каналов на сайте", "Сочетания каналов",
+            "Лидеры по баллу", "Точность обнаружения каналов"],
+     ["Сайтов с каналом", "95% ДИ", "Вывод", "согласуется", "нет опубликованного значения",
+      "Москва (n = 12)", "другие (3 группы, n = 6)", "Эл. почта + Телефон", "Найдено верно"]),
+    ("en", ["Share of sites with each channel", "Checked against the study: Support request channels",
+            "Channels by group: City", "Do the groups differ", "Number of channels per site", "Channel combinations",
+            "Highest-scoring companies", "Channel detection accuracy"],
+     ["Sites with it", "95% CI", "Verdict", "consistent", "no published value", "other (3 groups, n = 6)",
+      "Email + Phone", "Found correctly"]),
+])
+def test_report_speaks_to_people_in_both_languages(tmp_path, monkeypatch, lang, headings, words):
+    import re
+
+    from reports import document
+
+    monkeypatch.setattr(document, "_print_pdf", lambda *a, **k: False)  # no browser, no PDF: the HTML is tested
+    monkeypatch.setattr(document, "_pdf_from_charts", lambda made, path: path.write_bytes(b"%PDF-"))
+    paths = build_report(_report_tables(city_sites()), tmp_path, lang, {"version": "t", "counts": {"ok": 29}},
+                         formats=("png",))
+    html = paths.html.read_text(encoding="utf-8")
+    shown = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<h[23]>(.*?)</h[23]>", html)]
+    for heading in headings:
+        assert any(h.startswith(heading) for h in shown), (heading, shown)
+    internal = {"prevalence", "channel_counts", "combinations", "scores", "top", "accuracy", "groups-city",
+                "groups-city-tests", "reproduce-okdesk-2016-it-outsourcing"}
+    assert not internal & set(shown)
+    assert html.count("<p class='lead'>") >= len(headings)  # every section says what it shows
+    headers = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<th[^>]*>(.*?)</th>", html)]
+    assert headers and not [h for h in headers if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", h)], headers
+    for word in words:
+        assert word in html, word
+    visible = re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", html))
+    for code in ("no_published_value", "not_computable", "ci_low", "label_ru", "n_channels", "group_var"):
+        assert code not in visible, code
+    share = f"{13 / 29:.1%}"  # email: hand, 6 + 5 + 1 + 1 + 0 of 29; a share stays a percentage
+    assert f"<td class='num'>{share.replace('.', ',') if lang == 'ru' else share}</td>" in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html  # scraped names escaped
+    assert 'href="javascript:' not in html
+
+
+def test_report_command_folds_small_groups_of_an_old_table(tmp_path):
+    from analysis.compare import compare_groups
+    from chanaudit.commands.report import load_tables
+    from chanaudit.tables import write_csv
+
+    s = city_sites()
+    write_csv(s, tmp_path / "sites.csv")
+    old, old_tests = compare_groups(s, "city", ["email", "phone", "chat", "form", "portal"])  # no folding
+    write_csv(old, tmp_path / "groups-city.csv")
+    write_csv(old_tests, tmp_path / "groups-city-tests.csv")
+    said = []
+    tables = load_tables(tmp_path, 10, say=said.append)
+    groups = tables["groups-city"]
+    assert set(groups["group"].astype(str)) == {"Москва", "Казань", "other"}
+    assert groups.set_index("group").loc["other", "n"].max() == 6 and said and "folded" in said[0]
+    assert len(pd.read_csv(tmp_path / "groups-city.csv", encoding="utf-8-sig")) == len(old)  # the CSV untouched
+    kept = load_tables(tmp_path, 1)["groups-city"]
+    assert set(kept["group"].astype(str)) == {"Москва", "Казань", "Омск", "Пермь", "Уфа"}

@@ -26,30 +26,80 @@ def _pct(x) -> str:
     return "" if x is None or x != x else f"{x:.1%}"
 
 
+CHANNELS = ["email", "phone", "chat", "form", "portal"]
+#: The group that small groups are folded into (translated in reports: «другие» / "other").
+OTHER_GROUP = "other"
+
+
+def fold_small_groups(sites, group_col: str, min_n: int = 10, other: str = OTHER_GROUP):
+    """(sites, folded): a copy of ``sites`` where every value of ``group_col`` held by fewer than ``min_n``
+    audited (status ok) sites is replaced by ``other``, and the sorted list of the values replaced.
+
+    A recoding of the input, not a statistic: the shares and tests of the folded groups are then computed by
+    :func:`analysis.compare.compare_groups` like any other group. Nothing is folded when only one group is
+    small, or when every group is (one "other" group would leave nothing to compare).
+    """
+    from analysis.prevalence import ok_sites
+
+    if group_col not in sites:
+        raise KeyError(f"no column {group_col!r} to group by (columns: {', '.join(sites.columns)})")
+    values = ok_sites(sites)[group_col].astype(str).str.strip()
+    sizes = values[values != ""].value_counts()
+    small = sorted(str(g) for g in sizes[sizes < min_n].index)
+    if len(small) < 2 or len(small) == len(sizes):  # one small group, or nothing large left to compare with
+        return sites, []
+    out = sites.copy()
+    keys = out[group_col].astype(str).str.strip()
+    out[group_col] = out[group_col].where(~keys.isin(small), other)
+    return out, small
+
+
+def grouped_comparison(sites, group_col: str, channels=CHANNELS, method: str = "wilson", conf: float = 0.95,
+                       min_n: int = 10):
+    """:func:`analysis.compare.compare_groups` after folding groups smaller than ``min_n`` into one
+    ``other`` group. The table gains ``members`` (how many input groups a row stands for) and ``min_n``."""
+    from analysis.compare import compare_groups
+
+    folded_sites, folded = fold_small_groups(sites, group_col, min_n)
+    table, tests = compare_groups(folded_sites, group_col, list(channels), method, conf)
+    if len(table):
+        table["members"] = [len(folded) if folded and str(g) == OTHER_GROUP else 1 for g in table["group"]]
+        table["min_n"] = min_n
+    return table, tests
+
+
 def analyze(
     audit_dir: Path = typer.Argument(..., help="An audit folder (holds sites.csv)."),
     by: list[str] = typer.Option(None, "--by", help="Compare groups by this input column (repeatable): city, segment..."),
     method: str = typer.Option("wilson", "--method", help="Interval: wilson, clopper-pearson, agresti-coull."),
     conf: float = typer.Option(0.95, "--conf", help="Confidence level."),
     lang: str = typer.Option("ru", "--lang", help="Labels: ru or en."),
+    min_group_n: int = typer.Option(10, "--min-group-n",
+                                    help="With --by: groups with fewer audited sites are folded into one "
+                                         "'other' group (1 keeps every group)."),
 ) -> None:
     """Prevalence of each channel with intervals, channel counts and combinations (and group comparisons)."""
     from analysis.combinations import channel_counts, combinations
-    from analysis.compare import compare_groups
     from analysis.intervals import UnknownMethod
     from analysis.prevalence import prevalence
     from chanaudit.tables import write_csv
 
+    folded_notes = []
     with friendly_errors(UnknownMethod, KeyError):
+        _check_lang(lang)
         sites = _sites(audit_dir)
         prev = prevalence(sites, method=method, conf=conf)
         write_csv(prev, audit_dir / "prevalence.csv")
         write_csv(channel_counts(sites, method, conf), audit_dir / "channel_counts.csv")
         write_csv(combinations(sites, method, conf), audit_dir / "combinations.csv")
         for col in by or []:
-            table, tests = compare_groups(sites, col, ["email", "phone", "chat", "form", "portal"], method, conf)
+            table, tests = grouped_comparison(sites, col, CHANNELS, method, conf, min_group_n)
             write_csv(table, audit_dir / f"groups-{col}.csv")
             write_csv(tests, audit_dir / f"groups-{col}-tests.csv")
+            members = int(table["members"].max()) if len(table) else 1
+            if members > 1:
+                folded_notes.append(f"groups-{col}.csv: {members} groups with fewer than {min_group_n} sites "
+                                    f"folded into '{OTHER_GROUP}' (--min-group-n 1 keeps them apart)")
     table = Table(title=f"{'доля сайтов с каналом' if lang == 'ru' else 'share of sites with the channel'}"
                         f" (n = {prev['n'].max()}, {method} {conf:.0%})")
     for col in ("channel / канал", "k", "n", "share / доля", "CI / интервал"):
@@ -60,6 +110,13 @@ def analyze(
     console.print(table)
     console.print("written: prevalence.csv, channel_counts.csv, combinations.csv"
                   + "".join(f", groups-{c}.csv" for c in by or []) + f" in {audit_dir}")
+    for note in folded_notes:
+        console.print(note)
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in ("ru", "en"):
+        raise UserError(f"--lang {lang}: must be ru or en")
 
 
 def reproduce_cmd(
@@ -77,19 +134,22 @@ def reproduce_cmd(
     from chanaudit.tables import read_csv, write_csv
 
     with friendly_errors(StudySpecError, ExpressionError, UnknownMethod):
+        _check_lang(lang)
         spec = load_study(study)
         frame = _sites(data) if data.is_dir() else read_csv(data)
         result = reproduce(frame, spec, method, conf)
         out = (data if data.is_dir() else data.parent) / f"reproduce-{spec.id}.csv"
         write_csv(result, out)
     table = Table(title=spec.title_ru if lang == "ru" else spec.title_en)
-    for col in ("figure / показатель", "published / опубл.", "reproduced / воспр.", f"{conf:.0%} CI", "k/n",
+    for col in ("figure / показатель", "published / опубл.", f"reproduced / воспр. ({conf:.0%} CI / ДИ)", "k/n",
                 "verdict / вывод"):
-        table.add_column(col)
+        # a narrow terminal wraps, never cuts; the verdict keeps «опубликованного» in one piece
+        table.add_column(col, overflow="fold", min_width=15 if col.startswith("verdict") else None)
     for _, r in result.iterrows():
         name = r[f"label_{lang}"] + (f" — {r[f'variant_label_{lang}']}" if r["variant"] else "")
-        table.add_row(name, str(r["published_text"]), _pct(r["reproduced"]),
-                      f"{_pct(r['ci_low'])} – {_pct(r['ci_high'])}", f"{r['k']}/{r['n']}", str(r["verdict"]))
+        published = (r["published_text_ru"] if lang == "ru" else "") or r["published_text"] or "—"
+        shown = _pct(r["reproduced"]) + (f" ({_pct(r['ci_low'])}–{_pct(r['ci_high'])})" if r["n"] else "")
+        table.add_row(name, str(published), shown, f"{r['k']}/{r['n']}", str(r[f"verdict_label_{lang}"]))
     console.print(table)
     console.print(f"written: {out}")
 

@@ -30,35 +30,61 @@ def demo(
         task = bar.add_task("audit", total=None)
         result = run_demo(out, n_sites=sites, seed=seed, lang=lang, render=render, say=console.print,
                           progress=lambda done, total: bar.update(task, completed=done, total=total))
-    _print_accuracy(result.tables["accuracy"])
+    _print_accuracy(result.tables["accuracy"], lang)
     _print_reproduce(result.tables[f"reproduce-{STUDY_2016}"], lang)
     console.print(f"\nreport: {result.paths['html']}\n        {result.paths['pdf']}\n"
                   f"evidence review: {result.paths['evidence']}")
     console.print(f"done in {time.monotonic() - started:.0f} s ({result.seconds})")
 
 
-def _print_accuracy(acc) -> None:
-    table = Table(title="detection vs ground truth / обнаружение против разметки")
-    for col in ("channel", "tp", "fp", "fn", "precision", "recall"):
-        table.add_column(col, justify="right" if col != "channel" else "left")
+HEADERS = {
+    "accuracy_title": {"ru": "Обнаружение каналов против разметки синтетического рынка",
+                       "en": "Channel detection vs the synthetic market's ground truth"},
+    "accuracy": {"ru": ("канал", "найдено верно", "лишние", "пропущено", "точность", "полнота"),
+                 "en": ("channel", "true pos.", "false pos.", "missed", "precision", "recall")},
+    "reproduce_title": {"ru": "Okdesk 2016: опубликовано и воспроизведено",
+                        "en": "Okdesk 2016: published vs reproduced"},
+    "reproduce": {"ru": ("показатель", "опубликовано", "воспроизведено (95% ДИ)", "вывод"),
+                  "en": ("figure", "published", "reproduced (95% CI)", "verdict")},
+}
+
+
+def _lang(lang: str) -> str:
+    return "ru" if lang == "ru" else "en"
+
+
+def _print_accuracy(acc, lang: str = "ru") -> None:
+    from analysis.labels import label
+
+    lang = _lang(lang)
+    table = Table(title=HEADERS["accuracy_title"][lang])
+    for i, col in enumerate(HEADERS["accuracy"][lang]):
+        table.add_column(col, justify="right" if i else "left")
     for _, r in acc.iterrows():
-        table.add_row(r["channel"], str(r["tp"]), str(r["fp"]), str(r["fn"]),
+        name = ("все каналы" if lang == "ru" else "all channels") if r["channel"] == "all" else label(r["channel"], lang)
+        table.add_row(name, str(r["tp"]), str(r["fp"]), str(r["fn"]),
                       "" if r["precision"] != r["precision"] else f"{r['precision']:.3f}",
-                      f"{r['recall']:.3f}")
+                      "" if r["recall"] != r["recall"] else f"{r['recall']:.3f}")
     console.print(table)
 
 
 def _print_reproduce(rep, lang: str) -> None:
-    label = "label_ru" if lang == "ru" else "label_en"
-    table = Table(title="Okdesk 2016: published vs reproduced / опубликовано и воспроизведено")
-    for col in ("figure", "published", "reproduced", "95% CI", "verdict"):
-        table.add_column(col)
+    from analysis.reproduce import verdict_label
+
+    lang = _lang(lang)
+    table = Table(title=HEADERS["reproduce_title"][lang])
+    for i, col in enumerate(HEADERS["reproduce"][lang]):
+        # a narrow terminal wraps, never cuts; the verdict keeps «опубликованного» in one piece
+        table.add_column(col, overflow="fold", min_width=15 if i == 3 else None)
     for _, r in rep.iterrows():
-        pub = (r.get("published_text_ru") if lang == "ru" else None) or r.get("published_text") or ""
+        pub = (r.get("published_text_ru") if lang == "ru" else None) or r.get("published_text") or "—"
         rep_v = "" if r["reproduced"] != r["reproduced"] else f"{r['reproduced']:.1%}"
-        ci = "" if r["ci_low"] != r["ci_low"] else f"{r['ci_low']:.1%}–{r['ci_high']:.1%}"
-        name = r[label] + (f" ({r['variant']})" if r.get("variant") else "")
-        table.add_row(name, str(pub), rep_v, ci, str(r["verdict"]))
+        if r["ci_low"] == r["ci_low"]:
+            rep_v += f" ({r['ci_low']:.1%}–{r['ci_high']:.1%})"
+        variant = r.get(f"variant_label_{lang}") or r.get("variant")
+        name = r[f"label_{lang}"] + (f" — {variant}" if r.get("variant") else "")
+        verdict = r.get(f"verdict_label_{lang}") or verdict_label(r["verdict"], lang)
+        table.add_row(name, str(pub), rep_v, str(verdict))
     console.print(table)
 
 
