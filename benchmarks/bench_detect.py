@@ -9,6 +9,7 @@ html.parser and with bs4 over lxml, timed side by side in this process.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -20,7 +21,9 @@ sys.path.insert(0, str(ROOT))
 from crawler.detectors import detect  # noqa: E402
 from crawler.page import Page, ParsedPage  # noqa: E402
 
-REALSITES = ROOT.parent / "shared" / "realsites" / "sites"
+REALSITES = Path(os.environ.get("CHANAUDIT_REALSITES", ROOT.parent / "shared" / "realsites")) / "sites"
+if not REALSITES.is_dir():
+    sys.exit(f"bench_detect: no saved real sites at {REALSITES} (set CHANAUDIT_REALSITES to shared/realsites)")
 
 
 def build_page(target: int = 200_000) -> str:
