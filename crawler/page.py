@@ -77,7 +77,6 @@ def parse_selector(selector: str) -> tuple[str, str, str]:
     return selector.lower(), "", ""
 
 
-_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9:-]*)")
 _IDS = etree.XPath("//@id", smart_strings=False)
 _CLASSES = etree.XPath("//@class", smart_strings=False)
 _ATTR_NAME = re.compile(r"[A-Za-z_:][-A-Za-z0-9_:.]*")
@@ -86,16 +85,19 @@ _ATTR_NAME = re.compile(r"[A-Za-z_:][-A-Za-z0-9_:.]*")
 class _Attributes:
     """``name in attributes``: is there an element with that attribute? One XPath per name, cached."""
 
-    __slots__ = ("_tree", "_known")
+    __slots__ = ("_tree", "_known", "_source")
 
-    def __init__(self, tree: Any):
+    def __init__(self, tree: Any, source: str = ""):
         self._tree = tree
         self._known: dict[str, bool] = {}
+        self._source = source.lower() if source else None  # a name absent from the source is absent
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str) or not _ATTR_NAME.fullmatch(name):
             return False
         key = name.lower()
+        if key not in self._known and self._source is not None and key not in self._source:
+            self._known[key] = False
         if key not in self._known:
             test = f"//@*[name()='{key}']" if ":" in key else f"//@{key}"
             self._known[key] = bool(self._tree.xpath(f"boolean({test})"))
@@ -240,13 +242,12 @@ class ParsedPage:
 
     @cached_property
     def index(self) -> DomIndex:
-        """Tags, ids, class tokens present (attribute names answered on demand), so that
-        selectors of absent widgets cost nothing. Tags come from a scan of the source: a
-        superset of the tree's (commented-out tags too), which is all a pre-filter needs."""
-        tags = frozenset(t.lower() for t in _TAG.findall(self.source))
+        """Tags, ids, class tokens present (attribute names answered on demand, after a
+        look at the source), so that selectors of absent widgets cost nothing."""
+        tags = frozenset(el.tag for el in self.tree.iter(etree.Element))
         ids = frozenset(_IDS(self.tree))
-        classes = frozenset(token for value in _CLASSES(self.tree) for token in value.split())
-        return DomIndex(tags, ids, classes, _Attributes(self.tree))
+        classes = frozenset(" ".join(_CLASSES(self.tree)).split())
+        return DomIndex(tags, ids, classes, _Attributes(self.tree, self.source))
 
     def select(self, selector: str) -> list[Any]:
         """Elements for a mini-selector (``tag``, ``#id``, ``#prefix*``, ``.class``, ``[attr]``, ``tag#id``),
