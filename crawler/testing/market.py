@@ -686,7 +686,7 @@ def _identity(rng: random.Random, vocab: dict, lang: str, used: set[str]) -> dic
         name = f"{brand} {legal}".strip()
         address = (f"{rng.randrange(10, 9900)} {rng.choice(streets)}, Suite {rng.randrange(100, 900)}, "
                    f"{city['local']} {city['zip']}{rng.randrange(10, 99)}")
-    return {"slug": slug, "name": name, "brand": brand, "legal": legal, "city": city["name"],
+    return {"slug": slug, "name": name, "brand": brand, "legal": legal, "city": city["local"],
             "city_local": city["local"], "areas": city["areas"], "segment": segment["id"],
             "segment_text": segment[lang], "language": lang, "domain": domain, "account": slug.replace("-", ""),
             "address": address, "year": rng.randrange(1996, 2013)}
