@@ -10,6 +10,7 @@ HTML comments are never part of the parsed views.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +31,7 @@ class Table:
     #: test picks the few vendors whose full patterns are worth running on big inline code
     anchored: list[tuple[tuple[str, ...], re.Pattern | None, re.Pattern | None]]
     dom: list[tuple[str, list[str]]]  # vendor id, mini-selectors
-    messenger_hrefs: re.Pattern
+    messenger_hrefs: re.Pattern  # anchored at the start of an href; compiled MULTILINE (see detect)
     messenger_ids: list[str]
     messenger_scripts: re.Pattern | None
     render_hints: re.Pattern
@@ -67,6 +68,7 @@ def table() -> Table:
     dom = [(v["id"], list(v["dom"])) for v in vendors if v.get("dom")]
     messengers = data["messengers"]
     m_hrefs = _alternation([(f"m{i}", m.get("hrefs", [])) for i, m in enumerate(messengers)])
+    m_hrefs = re.compile(m_hrefs.pattern, re.I | re.M)
     m_scripts = _alternation([(f"m{i}", m.get("scripts", [])) for i, m in enumerate(messengers)])
     hints = _alternation([(h["id"].replace("-", "_"), [h["pattern"]]) for h in data["render_hints"]])
     return Table(ids, anchored, dom, m_hrefs, [m["id"] for m in messengers], m_scripts, hints)
@@ -165,9 +167,15 @@ def detect(page: ParsedPage) -> list[Evidence]:
             if hits:
                 add(vendor, "dom", element_snippet(hits[0]))
                 break
-    for link in page.links:
-        if link.href and (m := t.messenger_hrefs.search(link.href.strip().lower())):
-            add(vendor_of(m, t.messenger_ids), "link", element_snippet(link.element), "messenger")
+    # every href on a line of its own, one pass of the (^-anchored, multiline) patterns
+    links = [link for link in page.links if link.href]
+    joined = "\n".join(link.href.strip().replace("\n", " ") for link in links)
+    starts = [0]
+    for link in links[:-1]:
+        starts.append(starts[-1] + len(link.href.strip().replace("\n", " ")) + 1)
+    for m in t.messenger_hrefs.finditer(joined):
+        link = links[bisect_right(starts, m.start()) - 1]
+        add(vendor_of(m, t.messenger_ids), "link", element_snippet(link.element), "messenger")
     return found
 
 

@@ -95,6 +95,8 @@ def detect(page: ParsedPage) -> list[Evidence]:
     r = rules()
     matched: dict[str, list] = {}  # a page repeats its numbers (header, footer): match each line once
     for line, nodes in _block_lines(page):
+        if not _RUN.search(line):  # removing dates only shortens runs: test the raw line first
+            continue
         probe = _DATES.sub(" ", line) if "." in line or "/" in line or "–" in line or "-" in line else line
         if not _RUN.search(probe) or len(_DIGITS.findall(probe)) < r["min_digits"]:
             continue
