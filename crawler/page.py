@@ -77,8 +77,6 @@ def parse_selector(selector: str) -> tuple[str, str, str]:
     return selector.lower(), "", ""
 
 
-_IDS = etree.XPath("//@id", smart_strings=False)
-_CLASSES = etree.XPath("//@class", smart_strings=False)
 _ATTR_NAME = re.compile(r"[A-Za-z_:][-A-Za-z0-9_:.]*")
 
 
@@ -90,7 +88,7 @@ class _Attributes:
     def __init__(self, tree: Any, source: str = ""):
         self._tree = tree
         self._known: dict[str, bool] = {}
-        self._source = source.lower() if source else None  # a name absent from the source is absent
+        self._source = source or None  # lower-case source: a name absent from it is absent
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str) or not _ATTR_NAME.fullmatch(name):
@@ -106,9 +104,11 @@ class _Attributes:
 
 @dataclass(frozen=True, slots=True)
 class DomIndex:
+    """What a selector needs before any XPath runs: the tags of the tree, and the page source
+    (lower-case) in which an id, class or attribute name must appear to be there at all."""
+
     tags: frozenset[str]
-    ids: frozenset[str]
-    classes: frozenset[str]
+    source: str
     attributes: _Attributes
 
     def may_match(self, selector: str) -> bool:
@@ -116,11 +116,9 @@ class DomIndex:
         if tag and tag not in self.tags:
             return False
         if kind == "#":
-            if value.endswith("*"):
-                return any(i.startswith(value[:-1]) for i in self.ids)
-            return value in self.ids
+            return value.rstrip("*").lower() in self.source
         if kind == ".":
-            return value in self.classes
+            return value.lower() in self.source
         if kind == "[":
             return value in self.attributes
         return True
@@ -242,12 +240,11 @@ class ParsedPage:
 
     @cached_property
     def index(self) -> DomIndex:
-        """Tags, ids, class tokens present (attribute names answered on demand, after a
-        look at the source), so that selectors of absent widgets cost nothing."""
+        """Tags of the tree and the lower-case source, so that selectors of absent widgets
+        cost nothing (ids, classes and attribute names are looked up in the source first)."""
+        source = self.source.lower()
         tags = frozenset(el.tag for el in self.tree.iter(etree.Element))
-        ids = frozenset(_IDS(self.tree))
-        classes = frozenset(" ".join(_CLASSES(self.tree)).split())
-        return DomIndex(tags, ids, classes, _Attributes(self.tree, self.source))
+        return DomIndex(tags, source, _Attributes(self.tree, source))
 
     def select(self, selector: str) -> list[Any]:
         """Elements for a mini-selector (``tag``, ``#id``, ``#prefix*``, ``.class``, ``[attr]``, ``tag#id``),
