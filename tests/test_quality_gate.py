@@ -26,7 +26,7 @@ def site_channels(pages: list[tuple[str, str]]) -> dict[str, int]:
     return evidence_channels(evidence)
 
 
-@pytest.mark.skipif(not realsites.available(), reason="../shared/realsites not present beside the checkout")
+@realsites.skip_unless_available()
 def test_realsites_gate(capsys):
     truth, found = {}, {}
     for site in realsites.load():

@@ -14,8 +14,7 @@ from tests import quality, realsites
 from tests.conftest import write_sites_csv
 from tests.test_quality_gate import REALSITE_FLOORS
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not realsites.available(), reason="../shared/realsites not present")]
+pytestmark = [pytest.mark.slow, realsites.skip_unless_available()]
 
 
 def test_realsites_through_the_crawler(tmp_path, capsys):

@@ -99,6 +99,8 @@ class SiteServer:
             asyncio.run_coroutine_threadsafe(_close(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            self._loop.close()  # its self-pipe sockets, else left to the garbage collector
 
     def __enter__(self) -> SiteServer:
         return self.start()
