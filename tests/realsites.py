@@ -9,6 +9,7 @@ from pathlib import Path
 
 from crawler.evidence import CHANNELS
 
+
 def _find_root() -> Path:
     """CHANAUDIT_REALSITES, else shared/realsites beside the checkout (or one level up)."""
     if os.environ.get("CHANAUDIT_REALSITES"):
