@@ -146,12 +146,18 @@ class ParsedPage:
         root = body if body is not None else self.tree
         out: list[tuple[str, Any]] = []
         gaps: list[bool] = []  # white space (dropped) between this node and the one before
+        blocks: list[Any] = []  # the nearest non-inline element around each node
         gap = False
         skip = 0
         stack: list[Any] = []
+        block_stack: list[Any] = []
         for event, el in etree.iterwalk(root, events=("start", "end")):
             tag = el.tag
             if event == "start":
+                if tag not in INLINE:
+                    block_stack.append(el)
+                else:  # an inline element lies in its parent's block
+                    block_stack.append(block_stack[-1] if block_stack else _block_of(el))
                 stack.append(el)
                 if skip or not isinstance(tag, str) or tag.lower() in _INVISIBLE_SET:
                     skip += 1
@@ -161,9 +167,11 @@ class ParsedPage:
                     else:
                         out.append((el.text, el))
                         gaps.append(gap)
+                        blocks.append(block_stack[-1])
                         gap = False
             else:
                 stack.pop()
+                block_stack.pop()
                 if skip:
                     skip -= 1
                 if not skip and el is not root and el.tail and stack:
@@ -172,8 +180,10 @@ class ParsedPage:
                     else:
                         out.append((el.tail, stack[-1]))
                         gaps.append(gap)
+                        blocks.append(block_stack[-1])
                         gap = False
         self._text_gaps = gaps
+        self._text_blocks = blocks
         return out
 
     @property
@@ -182,21 +192,12 @@ class ParsedPage:
         _ = self.text_items
         return self._text_gaps
 
-    @cached_property
+    @property
     def text_blocks(self) -> list[Any]:
         """For each of :attr:`text_items`, its block: the nearest ancestor that is not an inline
         element (``<span>``, ``<b>``, ``<a>``…). Text nodes of one block read as one line."""
-        blocks: dict[Any, Any] = {}  # owner -> block (text nodes often share an owner)
-        out = []
-        for _, owner in self.text_items:
-            block = blocks.get(owner)
-            if block is None:
-                block = owner
-                while block is not None and isinstance(block.tag, str) and block.tag in INLINE:
-                    block = block.getparent()
-                blocks[owner] = block
-            out.append(block)
-        return out
+        _ = self.text_items
+        return self._text_blocks
 
     @cached_property
     def text_nodes(self) -> list[str]:
@@ -297,6 +298,13 @@ class ParsedPage:
         if region in phonenumbers.SUPPORTED_REGIONS:
             return region
         return _LANG_REGION.get(self.lang, "RU")
+
+
+def _block_of(el: Any) -> Any:
+    block = el
+    while block is not None and isinstance(block.tag, str) and block.tag in INLINE:
+        block = block.getparent()
+    return block
 
 
 def parse(page: Page | ParsedPage) -> ParsedPage:

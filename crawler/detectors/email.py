@@ -128,15 +128,20 @@ def _split_addresses(page: ParsedPage) -> list[str]:
         return (blocks[k + 1] is blocks[k] and not gaps[k + 1] and not left[-1:].isspace() and not right[:1].isspace()
                 and (left.endswith("@") or right.startswith("@")))
 
+    # only nodes that end or start with "@" can glue (a cheap pass, then the few candidates)
+    edges = [k for k, (text, _) in enumerate(items) if text[-1] == "@" or text[0] == "@"]
     out = []
-    i = 0
-    while i < len(items) - 1:
+    done = -1
+    for k in edges:
+        i = k - 1 if items[k][0][0] == "@" and k > 0 else k
+        if i <= done:
+            continue
         j = i
         while j + 1 < len(items) and joins(j):
             j += 1
         if j > i:
             out.append("".join(text for text, _ in items[i:j + 1]))
-        i = j + 1
+            done = j
     return out
 
 
