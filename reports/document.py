@@ -19,6 +19,7 @@ import pandas as pd
 from analysis.labels import label
 from analysis.reproduce import VERDICT_LABELS, verdict_label
 from analysis.studies import StudySpecError, load_study
+from chanaudit.numbers import fmt_ci, fmt_int, fmt_num, fmt_p, fmt_pct, is_missing  # noqa: F401 (re-exported)
 from reports import charts
 from reports.style import entry, group_labels, group_var_label, lang_of, text, texts
 from scoring.weights import default_weights
@@ -49,55 +50,6 @@ def safe_link(url, label=None) -> str:
     if url.lower().startswith(("http://", "https://")):
         return f'<a href="{esc(url)}" rel="noopener noreferrer nofollow">{text_}</a>'
     return text_
-
-
-def _missing(value) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    if isinstance(value, str):
-        return value.strip() == "" or value.strip().lower() == "nan"
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def fmt_pct(value, lang: str = "ru", digits: int = 1) -> str:
-    """0.961 -> «96,1%» (ru) / "96.1%" (en); empty for a missing value."""
-    if _missing(value):
-        return ""
-    shown = f"{float(value):.{digits}%}"
-    return shown.replace(".", ",") if lang == "ru" else shown
-
-
-def fmt_ci(low, high, lang: str = "ru") -> str:
-    if _missing(low) or _missing(high):
-        return ""
-    return f"{fmt_pct(low, lang)} – {fmt_pct(high, lang)}"
-
-
-def fmt_num(value, lang: str = "ru", digits: int = 2) -> str:
-    if _missing(value):
-        return ""
-    shown = f"{float(value):.{digits}f}"
-    return shown.replace(".", ",") if lang == "ru" else shown
-
-
-def fmt_int(value) -> str:
-    if _missing(value):
-        return ""
-    try:
-        return str(int(round(float(value))))
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def fmt_p(value, lang: str = "ru") -> str:
-    if _missing(value):
-        return ""
-    p = float(value)
-    shown = "< 0.001" if p < 0.001 else f"{p:.3f}"
-    return shown.replace(".", ",") if lang == "ru" else shown
 
 
 @dataclass
@@ -143,7 +95,7 @@ def _col(key: str, lang: str) -> str:
 
 def _channel_name(row, lang: str) -> str:
     name = row.get(f"label_{lang}")
-    return str(name) if not _missing(name) else label(str(row.get("channel", "")), lang)
+    return str(name) if not is_missing(name) else label(str(row.get("channel", "")), lang)
 
 
 def _prevalence_grid(t: pd.DataFrame, lang: str) -> Grid:
@@ -159,18 +111,18 @@ def _figure_name(r, lang: str) -> str:
 
 def _published(r, lang: str) -> str:
     shown = r.get("published_text_ru") if lang == "ru" else None
-    if _missing(shown):
+    if is_missing(shown):
         shown = r.get("published_text")
-    return "—" if _missing(shown) else str(shown)
+    return "—" if is_missing(shown) else str(shown)
 
 
 def _reproduce_grid(t: pd.DataFrame, lang: str) -> Grid:
     heads = [_col(k, lang) for k in ("figure", "published", "reproduced", "ci", "k_of_n", "verdict")]
     rows, classes = [], []
     for _, r in t.iterrows():
-        code = "" if _missing(r.get("verdict")) else str(r["verdict"])
+        code = "" if is_missing(r.get("verdict")) else str(r["verdict"])
         shown = r.get(f"verdict_label_{lang}")
-        shown = verdict_label(code, lang) if _missing(shown) else shown
+        shown = verdict_label(code, lang) if is_missing(shown) else shown
         of = "из" if lang == "ru" else "of"
         rows.append([esc(_figure_name(r, lang)), esc(_published(r, lang)), fmt_pct(r["reproduced"], lang),
                      fmt_ci(r["ci_low"], r["ci_high"], lang), f"{fmt_int(r['k'])} {of} {fmt_int(r['n'])}",
@@ -181,7 +133,7 @@ def _reproduce_grid(t: pd.DataFrame, lang: str) -> Grid:
 
 def combination_name(combo, lang: str) -> str:
     """email+phone -> «Эл. почта + Телефон»; the empty set -> «нет каналов»."""
-    parts = [p for p in ("" if _missing(combo) else str(combo)).split("+") if p]
+    parts = [p for p in ("" if is_missing(combo) else str(combo)).split("+") if p]
     return " + ".join(label(p, lang) for p in parts) if parts else text("none", lang)
 
 
@@ -217,9 +169,9 @@ def _top_grid(t: pd.DataFrame, lang: str) -> Grid:
     for _, r in t.iterrows():
         found = [label(c, lang) for c in charts.CHANNELS if c in t and pd.to_numeric(r[c], errors="coerce") == 1]
         name = r.get("name")
-        name = r.get("domain") if _missing(name) else name
-        url = r.get("final_url") if not _missing(r.get("final_url")) else r.get("url")
-        rows.append([fmt_int(r["rank"]), esc(name), safe_link(url) if not _missing(url) else "",
+        name = r.get("domain") if is_missing(name) else name
+        url = r.get("final_url") if not is_missing(r.get("final_url")) else r.get("url")
+        rows.append([fmt_int(r["rank"]), esc(name), safe_link(url) if not is_missing(url) else "",
                      fmt_num(r["score"], lang, 2), esc(", ".join(found)) if found else fmt_int(r.get("channels"))])
     return Grid(heads, rows, [True, False, False, True, False], [["", "", "url", "", ""]] * len(rows))
 
@@ -251,7 +203,7 @@ def _group_tests_grid(t: pd.DataFrame, lang: str) -> Grid:
     heads = [_col(k, lang) for k in ("channel", "test", "statistic", "dof", "p_val")] + ["n"]
     rows = []
     for _, r in t.iterrows():
-        kind = "" if _missing(r.get("test")) else str(r["test"])
+        kind = "" if is_missing(r.get("test")) else str(r["test"])
         test_name = text(f"test_{kind}", lang) if kind in ("chi2", "fisher", "none") else kind
         rows.append([esc(label(str(r["channel"]), lang)), esc(test_name), fmt_num(r.get("statistic"), lang, 2),
                      fmt_int(r.get("dof")), fmt_p(r.get("p_val"), lang), fmt_int(r.get("n"))])
@@ -414,7 +366,7 @@ def _meta_html(meta: dict, lang: str) -> str:
             ("sha256", (meta.get("input") or {}).get("sha256")), ("counts", _status_counts(counts, lang)),
             ("pages", f"{fetched} / {rendered}" if fetched != "" or rendered != "" else "")]
     body = "".join(f"<tr><th>{esc(entry('meta', k, lang))}</th><td>{esc(v)}</td></tr>" for k, v in rows
-                   if not _missing(v))
+                   if not is_missing(v))
     return f"<table class='meta'>{body}</table>"
 
 

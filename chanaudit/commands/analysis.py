@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chanaudit.errors import UserError, friendly_errors
+from chanaudit.numbers import fmt_ci, fmt_pct
 
 console = Console()
 
@@ -22,8 +23,6 @@ def _sites(audit_dir: Path):
     return read_csv(path)
 
 
-def _pct(x) -> str:
-    return "" if x is None or x != x else f"{x:.1%}"
 
 
 CHANNELS = ["email", "phone", "chat", "form", "portal"]
@@ -105,8 +104,8 @@ def analyze(
     for col in ("channel / канал", "k", "n", "share / доля", "CI / интервал"):
         table.add_column(col)
     for _, r in prev.iterrows():
-        table.add_row(r[f"label_{lang}"], str(r["k"]), str(r["n"]), _pct(r["estimate"]),
-                      f"{_pct(r['ci_low'])} – {_pct(r['ci_high'])}")
+        table.add_row(r[f"label_{lang}"], str(r["k"]), str(r["n"]), fmt_pct(r["estimate"], lang),
+                      fmt_ci(r["ci_low"], r["ci_high"], lang))
     console.print(table)
     console.print("written: prevalence.csv, channel_counts.csv, combinations.csv"
                   + "".join(f", groups-{c}.csv" for c in by or []) + f" in {audit_dir}")
@@ -148,7 +147,7 @@ def reproduce_cmd(
     for _, r in result.iterrows():
         name = r[f"label_{lang}"] + (f" — {r[f'variant_label_{lang}']}" if r["variant"] else "")
         published = (r["published_text_ru"] if lang == "ru" else "") or r["published_text"] or "—"
-        shown = _pct(r["reproduced"]) + (f" ({_pct(r['ci_low'])}–{_pct(r['ci_high'])})" if r["n"] else "")
+        shown = fmt_pct(r["reproduced"], lang) + (f" ({fmt_ci(r['ci_low'], r['ci_high'], lang)})" if r["n"] else "")
         table.add_row(name, str(published), shown, f"{r['k']}/{r['n']}", str(r[f"verdict_label_{lang}"]))
     console.print(table)
     console.print(f"written: {out}")

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from chanaudit.numbers import fmt_ci, fmt_pct, is_missing
+
 console = Console()
 
 
@@ -78,9 +80,9 @@ def _print_reproduce(rep, lang: str) -> None:
         table.add_column(col, overflow="fold", min_width=15 if i == 3 else None)
     for _, r in rep.iterrows():
         pub = (r.get("published_text_ru") if lang == "ru" else None) or r.get("published_text") or "—"
-        rep_v = "" if r["reproduced"] != r["reproduced"] else f"{r['reproduced']:.1%}"
-        if r["ci_low"] == r["ci_low"]:
-            rep_v += f" ({r['ci_low']:.1%}–{r['ci_high']:.1%})"
+        rep_v = fmt_pct(r["reproduced"], lang)
+        if not is_missing(r["ci_low"]):
+            rep_v += f" ({fmt_ci(r['ci_low'], r['ci_high'], lang)})"
         variant = r.get(f"variant_label_{lang}") or r.get("variant")
         name = r[f"label_{lang}"] + (f" — {variant}" if r.get("variant") else "")
         verdict = r.get(f"verdict_label_{lang}") or verdict_label(r["verdict"], lang)

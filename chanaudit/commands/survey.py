@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chanaudit.errors import UserError, friendly_errors
+from chanaudit.numbers import fmt_ci, fmt_pct
 
 survey_app = typer.Typer(help="Survey exports: import, summary, join with an audit, synthetic data.",
                          no_args_is_help=True)
@@ -78,8 +79,9 @@ def summary_cmd(
     for col in ("figure", "published", "estimate", "95% CI", "n"):
         table.add_column(col)
     for _, r in figures.iterrows():
-        table.add_row(r[f"label_{lang}"], str(r["published_text"]), f"{r['estimate']:.1%}",
-                      f"{r['ci_low']:.1%} – {r['ci_high']:.1%}", str(r["n"]))
+        published = (r.get("published_text_ru") if lang == "ru" else None) or r["published_text"]
+        table.add_row(r[f"label_{lang}"], str(published), fmt_pct(r["estimate"], lang),
+                      fmt_ci(r["ci_low"], r["ci_high"], lang), str(r["n"]))
     console.print(table)
     if weights is not None:
         deff, n_eff = design_effect(weights)
