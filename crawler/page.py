@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -115,10 +115,8 @@ class DomIndex:
         tag, kind, value = parse_selector(selector)
         if tag and tag not in self.tags:
             return False
-        if kind == "#":
-            return value.rstrip("*").lower() in self.source
-        if kind == ".":
-            return value.lower() in self.source
+        if kind in ("#", "."):
+            return value.rstrip("*").lower() in self.source and bool(_in_source(kind, value).search(self.source))
         if kind == "[":
             return value in self.attributes
         return True
@@ -252,17 +250,7 @@ class ParsedPage:
         answered from :attr:`index` first so that absent selectors cost nothing."""
         if not self.index.may_match(selector):
             return []
-        tag, kind, value = parse_selector(selector)
-        tag_test = f"self::{tag}" if tag else "true()"
-        if kind == "#":
-            test = f'starts-with(@id,"{value[:-1]}")' if value.endswith("*") else f'@id="{value}"'
-        elif kind == ".":
-            test = f'contains(concat(" ",normalize-space(@class)," ")," {value} ")'
-        elif kind == "[":
-            test = f"@{value}"
-        else:
-            test = "true()"
-        return self.tree.xpath(f"//*[{tag_test} and {test}]")
+        return _selector_xpath(selector)(self.tree)
 
     @cached_property
     def forms(self) -> list[Any]:
@@ -305,6 +293,33 @@ def _block_of(el: Any) -> Any:
     while block is not None and isinstance(block.tag, str) and block.tag in INLINE:
         block = block.getparent()
     return block
+
+
+@lru_cache(maxsize=512)
+def _selector_xpath(selector: str) -> etree.XPath:
+    tag, kind, value = parse_selector(selector)
+    axis = f"//{tag}" if tag else "//*"
+    if kind == "#":
+        test = f'starts-with(@id,"{value[:-1]}")' if value.endswith("*") else f'@id="{value}"'
+    elif kind == ".":
+        test = f'contains(concat(" ",normalize-space(@class)," ")," {value} ")'
+    elif kind == "[":
+        test = f"@{value}"
+    else:
+        return etree.XPath(axis)
+    return etree.XPath(f"{axis}[{test}]")
+
+
+@lru_cache(maxsize=512)
+def _in_source(kind: str, value: str) -> re.Pattern:
+    """Where an id (or id prefix) or a class token must show in the source: inside its attribute."""
+    name = "id" if kind == "#" else "class"
+    prefix = value.endswith("*")
+    token = re.escape(value.rstrip("*").lower())
+    if kind == "#":
+        tail = "" if prefix else r"(?:[\s\"'>/]|$)"
+        return re.compile(rf"\b{name}\s*=\s*[\"']?{token}{tail}")
+    return re.compile(rf"\b{name}\s*=\s*(?:\"[^\"]*?|'[^']*?|)(?<![\w-]){token}(?![\w-])")
 
 
 def parse(page: Page | ParsedPage) -> ParsedPage:

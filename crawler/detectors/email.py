@@ -86,18 +86,24 @@ def detect(page: ParsedPage) -> list[Evidence]:
                 add(part, "mailto", "email.mailto", element_snippet(link.element))
         elif "/cdn-cgi/l/email-protection#" in href:
             add(decode_cfemail(href.split("#", 1)[1]), "cloudflare", "email.cfemail", element_snippet(link.element))
-    for el in page.tree.xpath("//*[@data-cfemail]"):
-        add(decode_cfemail(el.get("data-cfemail")), "cloudflare", "email.cfemail", element_snippet(el))
+    if "data-cfemail" in page.index.attributes:
+        for el in page.tree.xpath("//*[@data-cfemail]"):
+            add(decode_cfemail(el.get("data-cfemail")), "cloudflare", "email.cfemail", element_snippet(el))
 
     r = rules()
-    for text in page.text_nodes:
-        if "@" in text:
-            for m in EMAIL_RE.finditer(text):
-                add(m.group(0), "text", "email.text", text)
-        if ("[" in text or "(" in text or "{" in text or "<" in text) and r["hint"].search(text):
-            for m in r["obfuscated"].finditer(text):
-                domain = r["dot"].sub(".", m.group(2))
-                add(f"{m.group(1)}@{domain}", "text", "email.obfuscated", text)
+    # one text node per line: an address cannot span a line break, so one pass over all the
+    # nodes finds what a pass per node finds; the obfuscated forms stay per node
+    joined = "\n".join(page.text_nodes)
+    if "@" in joined:
+        for m in EMAIL_RE.finditer(joined):
+            start, end = joined.rfind("\n", 0, m.start()) + 1, joined.find("\n", m.end())
+            add(m.group(0), "text", "email.text", joined[start:end if end >= 0 else len(joined)])
+    if r["hint"].search(joined):
+        for text in page.text_nodes:
+            if ("[" in text or "(" in text or "{" in text or "<" in text) and r["hint"].search(text):
+                for m in r["obfuscated"].finditer(text):
+                    domain = r["dot"].sub(".", m.group(2))
+                    add(f"{m.group(1)}@{domain}", "text", "email.obfuscated", text)
 
     for glued in _split_addresses(page):
         for m in EMAIL_RE.finditer(glued):
