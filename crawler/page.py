@@ -116,7 +116,7 @@ class DomIndex:
         if tag and tag not in self.tags:
             return False
         if kind in ("#", "."):
-            return value.rstrip("*").lower() in self.source and bool(_in_source(kind, value).search(self.source))
+            return _in_attribute(self.source, kind, value)
         if kind == "[":
             return value in self.attributes
         return True
@@ -139,47 +139,49 @@ class ParsedPage:
     # -- views ---------------------------------------------------------------
     @cached_property
     def text_items(self) -> list[tuple[str, Any]]:
-        """Visible text nodes in document order, each with the element that contains it."""
+        """Visible text nodes in document order, each with the element that contains it.
+
+        One pass over the tree in document order (comments included: the text after a
+        comment is visible, ``iterwalk`` would skip it); an element's tail is taken when the
+        walk leaves its subtree. Also fills :attr:`text_gaps` and :attr:`text_blocks`."""
         body = self.tree.find("body")
         root = body if body is not None else self.tree
         out: list[tuple[str, Any]] = []
         gaps: list[bool] = []  # white space (dropped) between this node and the one before
         blocks: list[Any] = []  # the nearest non-inline element around each node
         gap = False
-        skip = 0
-        stack: list[Any] = []
-        block_stack: list[Any] = []
-        for event, el in etree.iterwalk(root, events=("start", "end")):
-            tag = el.tag
-            if event == "start":
-                if tag not in INLINE:
-                    block_stack.append(el)
-                else:  # an inline element lies in its parent's block
-                    block_stack.append(block_stack[-1] if block_stack else _block_of(el))
-                stack.append(el)
-                if skip or not isinstance(tag, str) or tag.lower() in _INVISIBLE_SET:
-                    skip += 1
-                elif el.text:
-                    if el.text.isspace():
-                        gap = True
-                    else:
-                        out.append((el.text, el))
-                        gaps.append(gap)
-                        blocks.append(block_stack[-1])
-                        gap = False
+
+        def emit(text: str, owner: Any, block: Any) -> None:
+            nonlocal gap
+            if text.isspace():
+                gap = True
             else:
-                stack.pop()
-                block_stack.pop()
-                if skip:
-                    skip -= 1
-                if not skip and el is not root and el.tail and stack:
-                    if el.tail.isspace():
-                        gap = True
-                    else:
-                        out.append((el.tail, stack[-1]))
-                        gaps.append(gap)
-                        blocks.append(block_stack[-1])
-                        gap = False
+                out.append((text, owner))
+                gaps.append(gap)
+                blocks.append(block)
+                gap = False
+
+        stack: list[tuple[Any, Any, bool]] = []  # open elements: (element, its block, hidden)
+        for el in root.iter():
+            parent = el.getparent() if stack else None
+            while stack and stack[-1][0] is not parent:  # leaving subtrees: their tails come now
+                done = stack.pop()[0]
+                if done.tail and stack and not stack[-1][2]:
+                    emit(done.tail, stack[-1][0], stack[-1][1])
+            parent_block, parent_hidden = (stack[-1][1], stack[-1][2]) if stack else (None, False)
+            tag = el.tag
+            if isinstance(tag, str):
+                hidden = parent_hidden or tag.lower() in _INVISIBLE_SET
+                block = el if tag not in INLINE else (parent_block if parent_block is not None else _block_of(el))
+                if not hidden and el.text:
+                    emit(el.text, el, block)
+            else:  # a comment or processing instruction: no text of its own, a tail in its parent
+                hidden, block = True, parent_block
+            stack.append((el, block, hidden))
+        while len(stack) > 1:
+            done = stack.pop()[0]
+            if done.tail and not stack[-1][2]:
+                emit(done.tail, stack[-1][0], stack[-1][1])
         self._text_gaps = gaps
         self._text_blocks = blocks
         return out
@@ -310,16 +312,26 @@ def _selector_xpath(selector: str) -> etree.XPath:
     return etree.XPath(f"{axis}[{test}]")
 
 
-@lru_cache(maxsize=512)
-def _in_source(kind: str, value: str) -> re.Pattern:
-    """Where an id (or id prefix) or a class token must show in the source: inside its attribute."""
-    name = "id" if kind == "#" else "class"
+_ATTR_BEFORE = {"#": re.compile(r"\bid\s*=\s*[\"']?$"),
+                ".": re.compile(r"\bclass\s*=\s*(?:\"(?:[^\"<>]*\s)?|'(?:[^'<>]*\s)?|)$")}
+
+
+def _in_attribute(source: str, kind: str, value: str) -> bool:
+    """Does an id (``#x``, ``#prefix*``) or class token (``.x``) show inside its attribute in the
+    (lower-case) source? Each occurrence of the value is checked against what stands before it."""
     prefix = value.endswith("*")
-    token = re.escape(value.rstrip("*").lower())
-    if kind == "#":
-        tail = "" if prefix else r"(?:[\s\"'>/]|$)"
-        return re.compile(rf"\b{name}\s*=\s*[\"']?{token}{tail}")
-    return re.compile(rf"\b{name}\s*=\s*(?:\"[^\"]*?|'[^']*?|)(?<![\w-]){token}(?![\w-])")
+    token = value.rstrip("*").lower()
+    before = _ATTR_BEFORE[kind]
+    i = source.find(token)
+    while i >= 0:
+        after = source[i + len(token): i + len(token) + 1]
+        whole = prefix if kind == "#" else not (after.isalnum() or after in "-_")
+        if kind == "#" and not prefix:
+            whole = after in ("", '"', "'", ">", "/") or after.isspace()
+        if whole and before.search(source, max(0, i - 300), i):
+            return True
+        i = source.find(token, i + 1)
+    return False
 
 
 def parse(page: Page | ParsedPage) -> ParsedPage:

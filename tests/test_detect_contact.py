@@ -192,3 +192,9 @@ def test_label_and_forbidden_rows():
 ])
 def test_address_split_across_inline_elements(body, expected):
     assert emails(body) == expected
+
+
+def test_text_after_a_comment_is_visible():
+    # lxml's iterwalk skips comments and with them the text that follows one
+    assert phones("<p>Телефон: <!-- старый номер --> +7 (495) 123-45-67</p>") == {"+74951234567"}
+    assert emails("<p>Почта:<!-- --> info@firm.ru</p>") == {("info@firm.ru", "email.text")}

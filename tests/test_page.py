@@ -1,0 +1,31 @@
+"""The parsed page's views: selectors answered from the source before any XPath (synthetic pages)."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.page import Page, ParsedPage
+
+HTML = ('<div data-b24-form id="Jivo_X" class="b24-widget-button a"><!-- <span id=zz class=hidden> -->'
+        '<jdiv></jdiv><div class="x b24-widget-button-wrapper"></div><p class=zed></p><p class="q  rr"></p>'
+        '<script>var s = "jivo_container nope-class"; b24-widget-button</script></div>')
+
+
+@pytest.mark.parametrize("selector,hits", [
+    ("[data-b24-form]", 1), ("#Jivo_X", 1), ("div#Jivo_X", 1), ("#Jivo*", 1), ("jdiv", 1),
+    (".b24-widget-button", 1), (".b24-widget-button-wrapper", 1), (".a", 1), (".zed", 1), (".rr", 1),
+    # only in a comment or a script, or a longer token: never an element
+    ("span#zz", 0), (".hidden", 0), ("#jivo_container", 0), (".nope-class", 0), (".b24-widget", 0), ("#jivo_", 0),
+])
+def test_selectors(selector, hits):
+    page = ParsedPage(Page("https://firm.ru/", HTML))
+    assert len(page.select(selector)) == hits
+    if hits:  # the pre-filter never hides a real element
+        assert page.index.may_match(selector)
+
+
+def test_text_nodes_gaps_and_blocks():
+    page = ParsedPage(Page("https://firm.ru/", "<p>a<b>b</b> <i>c</i></p><div>d<!-- x -->e</div>"))
+    assert [t for t, _ in page.text_items] == ["a", "b", "c", "d", "e"]
+    assert page.text_gaps == [False, False, True, False, False]
+    assert [b.tag for b in page.text_blocks] == ["p", "p", "p", "div", "div"]
