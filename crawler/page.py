@@ -171,7 +171,7 @@ class ParsedPage:
             parent_block, parent_hidden = (stack[-1][1], stack[-1][2]) if stack else (None, False)
             tag = el.tag
             if isinstance(tag, str):
-                hidden = parent_hidden or tag.lower() in _INVISIBLE_SET
+                hidden = parent_hidden or tag in _INVISIBLE_SET  # the HTML parser lower-cases tags
                 block = el if tag not in INLINE else (parent_block if parent_block is not None else _block_of(el))
                 if not hidden and el.text:
                     emit(el.text, el, block)
