@@ -85,16 +85,16 @@ class _Attributes:
 
     __slots__ = ("_tree", "_known", "_source")
 
-    def __init__(self, tree: Any, source: str = ""):
+    def __init__(self, tree: Any, source: bytes = b""):
         self._tree = tree
         self._known: dict[str, bool] = {}
-        self._source = source or None  # lower-case source: a name absent from it is absent
+        self._source = source or None  # source bytes, ASCII lower-cased: a name absent from it is absent
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str) or not _ATTR_NAME.fullmatch(name):
             return False
         key = name.lower()
-        if key not in self._known and self._source is not None and key not in self._source:
+        if key not in self._known and self._source is not None and key.encode() not in self._source:
             self._known[key] = False
         if key not in self._known:
             test = f"//@*[name()='{key}']" if ":" in key else f"//@{key}"
@@ -105,10 +105,10 @@ class _Attributes:
 @dataclass(frozen=True, slots=True)
 class DomIndex:
     """What a selector needs before any XPath runs: the tags of the tree, and the page source
-    (lower-case) in which an id, class or attribute name must appear to be there at all."""
+    (UTF-8 bytes, ASCII lower-cased) in which an id, class or attribute name must appear to be there at all."""
 
     tags: frozenset[str]
-    source: str
+    source: bytes
     attributes: _Attributes
 
     def may_match(self, selector: str) -> bool:
@@ -132,7 +132,7 @@ class ParsedPage:
         self.rendered = page.rendered_html is not None
         source = page.rendered_html if page.rendered_html is not None else page.html
         self.source: str = source or ""
-        self.tree = _parse(self.source)
+        self.tree, self._data = _parse(self.source)
         base = self.tree.xpath("//base/@href")
         self.base_url = absolute(page.url, base[0]) or page.url if base else page.url
 
@@ -243,7 +243,7 @@ class ParsedPage:
     def index(self) -> DomIndex:
         """Tags of the tree and the lower-case source, so that selectors of absent widgets
         cost nothing (ids, classes and attribute names are looked up in the source first)."""
-        source = self.source.lower()
+        source = self._data.lower()  # bytes: ASCII-only lower-casing, far cheaper than str.lower()
         tags = frozenset(el.tag for el in self.tree.iter(etree.Element))
         return DomIndex(tags, source, _Attributes(self.tree, source))
 
@@ -312,22 +312,23 @@ def _selector_xpath(selector: str) -> etree.XPath:
     return etree.XPath(f"{axis}[{test}]")
 
 
-_ATTR_BEFORE = {"#": re.compile(r"\bid\s*=\s*[\"']?$"),
-                ".": re.compile(r"\bclass\s*=\s*(?:\"(?:[^\"<>]*\s)?|'(?:[^'<>]*\s)?|)$")}
+_ATTR_BEFORE = {"#": re.compile(rb"\bid\s*=\s*[\"']?$"),
+                ".": re.compile(rb"\bclass\s*=\s*(?:\"(?:[^\"<>]*\s)?|'(?:[^'<>]*\s)?|)$")}
 
 
-def _in_attribute(source: str, kind: str, value: str) -> bool:
+def _in_attribute(source: bytes, kind: str, value: str) -> bool:
     """Does an id (``#x``, ``#prefix*``) or class token (``.x``) show inside its attribute in the
-    (lower-case) source? Each occurrence of the value is checked against what stands before it."""
+    source (bytes, ASCII lower-cased; signature values are ASCII)? Each occurrence of the value
+    is checked against what stands before it."""
     prefix = value.endswith("*")
-    token = value.rstrip("*").lower()
+    token = value.rstrip("*").lower().encode()
     before = _ATTR_BEFORE[kind]
     i = source.find(token)
     while i >= 0:
         after = source[i + len(token): i + len(token) + 1]
-        whole = prefix if kind == "#" else not (after.isalnum() or after in "-_")
+        whole = prefix if kind == "#" else not (after.isalnum() or after in b"-_")
         if kind == "#" and not prefix:
-            whole = after in ("", '"', "'", ">", "/") or after.isspace()
+            whole = after in (b"", b'"', b"'", b">", b"/") or after.isspace()
         if whole and before.search(source, max(0, i - 300), i):
             return True
         i = source.find(token, i + 1)
@@ -338,7 +339,8 @@ def parse(page: Page | ParsedPage) -> ParsedPage:
     return page if isinstance(page, ParsedPage) else ParsedPage(page)
 
 
-def _parse(source: str):
+def _parse(source: str) -> tuple[Any, bytes]:
+    """The tree, and the UTF-8 bytes it was parsed from."""
     data = source.encode("utf-8", "surrogatepass") if source else b""
     try:
         doc = etree.fromstring(data, parser=_HTML_PARSER) if data.strip() else None
@@ -346,7 +348,7 @@ def _parse(source: str):
         doc = None
     if doc is None:
         doc = etree.fromstring(b"<html><body></body></html>", parser=_HTML_PARSER)
-    return doc
+    return doc, data
 
 
 #: Elements whose text is not a label a visitor reads (option lists, code, typed-in text).
