@@ -256,13 +256,15 @@ class ParsedPage:
 
     @cached_property
     def forms(self) -> list[Any]:
-        return self.tree.xpath("//form")
+        return list(self.tree.iter("form")) if "form" in self.index.tags else []
 
     @cached_property
     def iframes(self) -> list[tuple[str, Any]]:
+        if "iframe" not in self.index.tags:
+            return []
         return [
             (absolute(self.base_url, el.get("src") or el.get("data-src") or "") or "", el)
-            for el in self.tree.xpath("//iframe")
+            for el in self.tree.iter("iframe")
         ]
 
     @cached_property
