@@ -81,25 +81,16 @@ _ATTR_NAME = re.compile(r"[A-Za-z_:][-A-Za-z0-9_:.]*")
 
 
 class _Attributes:
-    """``name in attributes``: is there an element with that attribute? One XPath per name, cached."""
+    """``name in attributes``: may an element carry that attribute? True when the name shows in
+    the source; callers confirm with their own XPath, which an absent name spares."""
 
-    __slots__ = ("_tree", "_known", "_source")
+    __slots__ = ("_source",)
 
-    def __init__(self, tree: Any, source: bytes = b""):
-        self._tree = tree
-        self._known: dict[str, bool] = {}
-        self._source = source or None  # source bytes, ASCII lower-cased: a name absent from it is absent
+    def __init__(self, source: bytes):
+        self._source = source  # source bytes, ASCII lower-cased
 
     def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str) or not _ATTR_NAME.fullmatch(name):
-            return False
-        key = name.lower()
-        if key not in self._known and self._source is not None and key.encode() not in self._source:
-            self._known[key] = False
-        if key not in self._known:
-            test = f"//@*[name()='{key}']" if ":" in key else f"//@{key}"
-            self._known[key] = bool(self._tree.xpath(f"boolean({test})"))
-        return self._known[key]
+        return isinstance(name, str) and bool(_ATTR_NAME.fullmatch(name)) and name.lower().encode() in self._source
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +236,7 @@ class ParsedPage:
         cost nothing (ids, classes and attribute names are looked up in the source first)."""
         source = self._data.lower()  # bytes: ASCII-only lower-casing, far cheaper than str.lower()
         tags = frozenset(el.tag for el in self.tree.iter(etree.Element))
-        return DomIndex(tags, source, _Attributes(self.tree, source))
+        return DomIndex(tags, source, _Attributes(source))
 
     def select(self, selector: str) -> list[Any]:
         """Elements for a mini-selector (``tag``, ``#id``, ``#prefix*``, ``.class``, ``[attr]``, ``tag#id``),
