@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.labels import label
-from reports.style import PALETTE, group_labels, group_var_label, new_axes, pct, text
+from reports.style import PALETTE, decimals, group_labels, group_var_label, new_axes, pct, text
 
 CHANNELS = ("email", "phone", "chat", "form", "portal")
 
@@ -171,6 +171,7 @@ def plot_score_distribution(scores: pd.DataFrame, ax=None, lang: str = "ru"):
     bins = np.arange(-0.05, 1.1, 0.1)
     ax.hist(s, bins=bins, color=PALETTE["accent"], rwidth=0.85)
     ax.set_xticks(np.round(np.arange(0, 1.01, 0.1), 1))
+    decimals(ax, "x", lang)
     ax.set_xlabel(text("score", lang))
     ax.set_ylabel(text("sites", lang))
     ax.set_title(f"{text('score_title', lang)} (n = {len(s)})")
@@ -192,6 +193,7 @@ def plot_top(top: pd.DataFrame, weights: dict[str, float], ax=None, lang: str = 
              for _, r in t.iterrows()]
     ax.set_yticks(y, [n if len(n) < 38 else n[:36] + "…" for n in names])
     ax.set_xlim(0, 1.0)
+    decimals(ax, "x", lang)
     ax.set_xlabel(text("score", lang))
     ax.set_title(text("top_title", lang), pad=22)
     ax.legend(ncol=5, fontsize=7.5, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0),

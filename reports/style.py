@@ -91,6 +91,17 @@ def new_axes(ax=None, height: float = 4.0):
     return fig, ax
 
 
+def decimals(ax, axis: str = "x", lang: str = "ru", digits: int = 1) -> None:
+    """Tick labels with a decimal comma in Russian (0,4), a point in English (0.4)."""
+    from matplotlib.ticker import FuncFormatter
+
+    def shown(value, _pos):
+        text_ = f"{value:.{digits}f}"
+        return text_.replace(".", ",") if lang == "ru" else text_
+
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(FuncFormatter(shown))
+
+
 def pct(ax, axis: str = "x") -> None:
     from matplotlib.ticker import PercentFormatter
 

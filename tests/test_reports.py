@@ -191,3 +191,10 @@ def test_report_command_folds_small_groups_of_an_old_table(tmp_path):
     assert len(pd.read_csv(tmp_path / "groups-city.csv", encoding="utf-8-sig")) == len(old)  # the CSV untouched
     kept = load_tables(tmp_path, 1)["groups-city"]
     assert set(kept["group"].astype(str)) == {"Москва", "Казань", "Омск", "Пермь", "Уфа"}
+
+
+@pytest.mark.parametrize("lang,ticks", [("ru", ["0,0", "0,1", "0,2"]), ("en", ["0.0", "0.1", "0.2"])])
+def test_score_axes_use_the_language_decimal_mark(lang, ticks):
+    ax = charts.plot_score_distribution(pd.DataFrame({"score": [0.1, 0.4, 0.4, 1.0]}), lang=lang)
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()][:3] == ticks
