@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 import yaml
 
+from crawler.detectors.anchors import anchors
 from crawler.evidence import Evidence, make_snippet
 from crawler.page import ParsedPage, element_snippet
 
@@ -37,16 +38,6 @@ class Table:
     render_hints: re.Pattern
 
 
-def anchors(patterns: list[str]) -> tuple[str, ...]:
-    """The longest plain literal of each pattern ("code.jivo.ru/widget/" -> "jivo.ru/widget/")."""
-    out = []
-    for pat in patterns:
-        plain = re.sub(r"\\(.)", r"\1", re.sub(r"\[[^\]]*\]|\(\?[^)]*\)|[*+?{}()|^$]|\\[dswbDSWB]", " ", pat))
-        runs = [r for r in re.split(r"[^a-z0-9_./:=-]+", plain.lower()) if len(r) >= 4]
-        out.append(max(runs, key=len) if runs else "")
-    return tuple(a for a in out if a)
-
-
 def _alternation(groups: list[tuple[str, list[str]]]) -> re.Pattern | None:
     parts = [f"(?P<{name}>{'|'.join(pats)})" for name, pats in groups if pats]
     return re.compile("|".join(parts), re.I) if parts else None
@@ -62,8 +53,7 @@ def table() -> Table:
         pats = [*v.get("urls", []), *v.get("globals", [])]
         own_urls = re.compile("|".join(v["urls"]), re.I) if v.get("urls") else None
         own_glob = re.compile("|".join(v["globals"]), re.I) if v.get("globals") else None
-        # a pattern without a literal of its own cannot be pre-filtered: then the vendor is always tried
-        literals = anchors(pats) if all(anchors([pat]) for pat in pats) else ()
+        literals = anchors(pats) or ()  # () when a pattern has no literal: the vendor is always tried
         anchored.append((literals, own_urls, own_glob))
     dom = [(v["id"], list(v["dom"])) for v in vendors if v.get("dom")]
     messengers = data["messengers"]
@@ -89,7 +79,7 @@ def strip_js_comments(code: str) -> str:
 
 
 def _raw(text: str) -> str:
-    """The code as :func:`_code` sees it, comments left in."""
+    """Inline code as the patterns see it: lower-case, percent-decoded copy appended, ``\\/`` -> ``/``."""
     code = text.lower()
     if "%2f" in code or "%3a" in code:
         code = code + "\n" + unquote(code)
@@ -97,10 +87,8 @@ def _raw(text: str) -> str:
 
 
 def _code(text: str) -> str:
-    code = strip_js_comments(text).lower()
-    if "%2f" in code or "%3a" in code:
-        code = code + "\n" + unquote(code)
-    return code.replace("\\/", "/")
+    """:func:`_raw` of the code without its comments."""
+    return _raw(strip_js_comments(text))
 
 
 def detect(page: ParsedPage) -> list[Evidence]:

@@ -41,6 +41,7 @@ from typing import Any
 import yaml
 from lxml import etree
 
+from crawler.detectors.anchors import anchors
 from crawler.evidence import Evidence, make_snippet
 from crawler.page import NO_TEXT, ParsedPage, element_snippet, element_text, heading_before, text_of
 
@@ -75,19 +76,6 @@ def _words(words: list[str]) -> re.Pattern | None:
         return None
     alts = "|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?<![\w])(?:{alts})")
-
-
-def anchors(patterns: list[str]) -> tuple[str, ...] | None:
-    """The longest plain literal of each pattern ('/crm/form/loader_\\d+' -> '/crm/form/loader_'), lower-case:
-    a cheap substring test before the full patterns run; None when a pattern has no literal to test."""
-    out = []
-    for pat in patterns:
-        plain = re.sub(r"\\(.)", r"\1", re.sub(r"\[[^\]]*\]|\(\?[^)]*\)|[*+?{}()|^$]|\\[dswbDSWB]", " ", pat))
-        runs = [r for r in plain.lower().split(" ") if len(r) >= 4]
-        if not runs:
-            return None
-        out.append(max(runs, key=len))
-    return tuple(dict.fromkeys(out))
 
 
 def _literals(words: tuple[str, ...] | None) -> re.Pattern | None:

@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 import yaml
 from lxml import etree
 
-from crawler.detectors.form import anchors
+from crawler.detectors.anchors import anchors
 from crawler.evidence import Evidence, make_snippet
 from crawler.page import ParsedPage, element_snippet, element_text, heading_before, text_of
 from crawler.urls import absolute, host_of, registrable_domain
