@@ -8,6 +8,7 @@ Comments are never part of any view, so commented-out widgets do not count.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -326,6 +327,16 @@ def _in_attribute(source: bytes, kind: str, value: str) -> bool:
             return True
         i = source.find(token, i + 1)
     return False
+
+
+def matches_by_line(pattern: re.Pattern, lines: list[str], sep: str) -> list[tuple[int, re.Match]]:
+    """``pattern``'s matches over ``lines`` in one pass (lines joined by ``sep``, which the lines
+    must not contain and the pattern must not cross), each with the index of its line."""
+    starts, pos = [], 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + len(sep)
+    return [(bisect_right(starts, m.start()) - 1, m) for m in pattern.finditer(sep.join(lines))]
 
 
 def parse(page: Page | ParsedPage) -> ParsedPage:

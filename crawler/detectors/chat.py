@@ -10,7 +10,6 @@ HTML comments are never part of the parsed views.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +19,7 @@ import yaml
 
 from crawler.detectors.anchors import anchors
 from crawler.evidence import Evidence, make_snippet
-from crawler.page import ParsedPage, element_snippet
+from crawler.page import ParsedPage, element_snippet, matches_by_line
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "chat.yaml"
 
@@ -157,13 +156,9 @@ def detect(page: ParsedPage) -> list[Evidence]:
                 break
     # every href on a line of its own, one pass of the (^-anchored, multiline) patterns
     links = [link for link in page.links if link.href]
-    joined = "\n".join(link.href.strip().replace("\n", " ") for link in links)
-    starts = [0]
-    for link in links[:-1]:
-        starts.append(starts[-1] + len(link.href.strip().replace("\n", " ")) + 1)
-    for m in t.messenger_hrefs.finditer(joined):
-        link = links[bisect_right(starts, m.start()) - 1]
-        add(vendor_of(m, t.messenger_ids), "link", element_snippet(link.element), "messenger")
+    hrefs = [link.href.strip().replace("\n", " ") for link in links]
+    for i, m in matches_by_line(t.messenger_hrefs, hrefs, "\n"):
+        add(vendor_of(m, t.messenger_ids), "link", element_snippet(links[i].element), "messenger")
     return found
 
 

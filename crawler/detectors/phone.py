@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from bisect import bisect_right
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote
@@ -20,7 +19,7 @@ import yaml
 from phonenumbers import PhoneNumberFormat, PhoneNumberMatcher
 
 from crawler.evidence import Evidence, make_snippet
-from crawler.page import ParsedPage, element_snippet
+from crawler.page import ParsedPage, element_snippet, matches_by_line
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "contact.yaml"
 _DIGITS = re.compile(r"\d")
@@ -77,12 +76,8 @@ def _block_lines(page: ParsedPage) -> list[tuple[str, list[str]]]:
 def _with_runs(lines: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
     """The lines holding a run of digits and separators, found in one pass over all lines
     (joined by NUL, which no run crosses) instead of one search per line."""
-    joined = "\x00".join(line for line, _ in lines)
-    starts, pos = [], 0
-    for line, _ in lines:
-        starts.append(pos)
-        pos += len(line) + 1
-    return [lines[i] for i in sorted({bisect_right(starts, m.start()) - 1 for m in _RUN.finditer(joined)})]
+    hits = {i for i, _ in matches_by_line(_RUN, [line for line, _ in lines], "\x00")}
+    return [lines[i] for i in sorted(hits)]
 
 
 def detect(page: ParsedPage) -> list[Evidence]:
