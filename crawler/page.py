@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -131,20 +132,15 @@ class ParsedPage:
     # -- views ---------------------------------------------------------------
     @cached_property
     def text_items(self) -> list[tuple[str, Any]]:
-        """Visible text nodes in document order, each with the element that contains it.
-
-        One pass over the tree in document order (comments included: the text after a
-        comment is visible, ``iterwalk`` would skip it); an element's tail is taken when the
-        walk leaves its subtree. Also fills :attr:`text_gaps` and :attr:`text_blocks`."""
+        """Visible text nodes in document order, each with the element that contains it
+        (see :func:`_texts`). Also fills :attr:`text_gaps` and :attr:`text_blocks`."""
         body = self.tree.find("body")
         root = body if body is not None else self.tree
         out: list[tuple[str, Any]] = []
         gaps: list[bool] = []  # white space (dropped) between this node and the one before
         blocks: list[Any] = []  # the nearest non-inline element around each node
         gap = False
-
-        def emit(text: str, owner: Any, block: Any) -> None:
-            nonlocal gap
+        for text, owner, block in _texts(root, _INVISIBLE_SET):
             if text.isspace():
                 gap = True
             else:
@@ -152,28 +148,6 @@ class ParsedPage:
                 gaps.append(gap)
                 blocks.append(block)
                 gap = False
-
-        stack: list[tuple[Any, Any, bool]] = []  # open elements: (element, its block, hidden)
-        for el in root.iter():
-            parent = el.getparent() if stack else None
-            while stack and stack[-1][0] is not parent:  # leaving subtrees: their tails come now
-                done = stack.pop()[0]
-                if done.tail and stack and not stack[-1][2]:
-                    emit(done.tail, stack[-1][0], stack[-1][1])
-            parent_block, parent_hidden = (stack[-1][1], stack[-1][2]) if stack else (None, False)
-            tag = el.tag
-            if isinstance(tag, str):
-                hidden = parent_hidden or tag in _INVISIBLE_SET  # the HTML parser lower-cases tags
-                block = el if tag not in INLINE else (parent_block if parent_block is not None else _block_of(el))
-                if not hidden and el.text:
-                    emit(el.text, el, block)
-            else:  # a comment or processing instruction: no text of its own, a tail in its parent
-                hidden, block = True, parent_block
-            stack.append((el, block, hidden))
-        while len(stack) > 1:
-            done = stack.pop()[0]
-            if done.tail and not stack[-1][2]:
-                emit(done.tail, stack[-1][0], stack[-1][1])
         self._text_gaps = gaps
         self._text_blocks = blocks
         return out
@@ -284,6 +258,35 @@ class ParsedPage:
         return _LANG_REGION.get(self.lang, "RU")
 
 
+def _texts(root: Any, hidden_tags: frozenset[str]) -> Iterator[tuple[str, Any, Any]]:
+    """(text, owner, block) of every text and tail under ``root`` in document order, white space
+    included, skipping what lies inside ``hidden_tags``: the owner is the element that holds the
+    text, the block its nearest non-inline element. The walk sees comments (the text after a
+    comment is visible; ``etree.iterwalk`` skips comments and their tails) and takes an
+    element's tail when it leaves the element's subtree; the tail of ``root`` is not its text."""
+    stack: list[tuple[Any, Any, bool]] = []  # open elements: (element, its block, hidden)
+    for el in root.iter():
+        parent = el.getparent() if stack else None
+        while stack and stack[-1][0] is not parent:  # leaving subtrees: their tails come now
+            done = stack.pop()[0]
+            if done.tail and stack and not stack[-1][2]:
+                yield done.tail, stack[-1][0], stack[-1][1]
+        parent_block, parent_hidden = (stack[-1][1], stack[-1][2]) if stack else (None, False)
+        tag = el.tag
+        if isinstance(tag, str):
+            hidden = parent_hidden or tag in hidden_tags  # the HTML parser lower-cases tags
+            block = el if tag not in INLINE else (parent_block if parent_block is not None else _block_of(el))
+            if not hidden and el.text:
+                yield el.text, el, block
+        else:  # a comment or processing instruction: no text of its own, a tail in its parent
+            hidden, block = True, parent_block
+        stack.append((el, block, hidden))
+    while len(stack) > 1:
+        done = stack.pop()[0]
+        if done.tail and not stack[-1][2]:
+            yield done.tail, stack[-1][0], stack[-1][1]
+
+
 def _block_of(el: Any) -> Any:
     block = el
     while block is not None and isinstance(block.tag, str) and block.tag in INLINE:
@@ -364,20 +367,10 @@ def element_text(root: Any, limit: int) -> str:
     """The readable text of ``root`` (no :data:`NO_TEXT` content), raw, stopping past ``limit`` chars."""
     if next(root.iter(*NO_TEXT), None) is None:
         return text_of(root)
-    out, size, skip = [], 0, 0
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        if event == "start":
-            if skip or not isinstance(el.tag, str) or el.tag in NO_TEXT:
-                skip += 1
-            elif el.text:
-                out.append(el.text)
-                size += len(el.text)
-        else:
-            if skip:
-                skip -= 1
-            if not skip and el is not root and el.tail:
-                out.append(el.tail)
-                size += len(el.tail)
+    out, size = [], 0
+    for text, _owner, _block in _texts(root, NO_TEXT):
+        out.append(text)
+        size += len(text)
         if size > limit:
             break
     return " ".join(out)

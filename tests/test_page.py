@@ -29,3 +29,11 @@ def test_text_nodes_gaps_and_blocks():
     assert [t for t, _ in page.text_items] == ["a", "b", "c", "d", "e"]
     assert page.text_gaps == [False, False, True, False, False]
     assert [b.tag for b in page.text_blocks] == ["p", "p", "p", "div", "div"]
+
+
+def test_form_text_after_a_comment_is_read():
+    from crawler.page import element_text
+
+    page = ParsedPage(Page("https://firm.ru/", "<form><b>Имя</b><!-- x -->Сообщение<select><option>1</option>"
+                                             "</select>Отправить</form>"))
+    assert element_text(page.forms[0], 100).split() == ["Имя", "Сообщение", "Отправить"]
