@@ -8,6 +8,7 @@ from scipy.stats import chi2_contingency, fisher_exact, norm
 
 from analysis.intervals import newcombe_difference, proportion_ci
 from analysis.prevalence import ok_sites
+from crawler.evidence import CHANNELS
 
 
 def compare_groups(sites: pd.DataFrame, group_col: str, channels, method: str = "wilson", conf: float = 0.95,
@@ -53,3 +54,40 @@ def two_proportion(k1: int, n1: int, k2: int, n2: int, conf: float = 0.95) -> di
     z = diff / se if se > 0 else np.nan
     return {"diff": diff, "ci_low": low, "ci_high": high, "z": z,
             "p_val": float(2 * norm.sf(abs(z))) if np.isfinite(z) else np.nan}
+
+
+#: The group that small groups are folded into (translated in reports: «другие» / "other").
+OTHER_GROUP = "other"
+
+
+def fold_small_groups(sites: pd.DataFrame, group_col: str, min_n: int = 10, other: str = OTHER_GROUP):
+    """(sites, folded): a copy of ``sites`` where every value of ``group_col`` held by fewer than ``min_n``
+    audited (status ok) sites is replaced by ``other``, and the sorted list of the values replaced.
+
+    A recoding of the input, not a statistic: the shares and tests of the folded groups are then computed by
+    :func:`compare_groups` like any other group. Nothing is folded when only one group is
+    small, or when every group is (one "other" group would leave nothing to compare).
+    """
+    if group_col not in sites:
+        raise KeyError(f"no column {group_col!r} to group by (columns: {', '.join(sites.columns)})")
+    values = ok_sites(sites)[group_col].astype(str).str.strip()
+    sizes = values[values != ""].value_counts()
+    small = sorted(str(g) for g in sizes[sizes < min_n].index)
+    if len(small) < 2 or len(small) == len(sizes):  # one small group, or nothing large left to compare with
+        return sites, []
+    out = sites.copy()
+    keys = out[group_col].astype(str).str.strip()
+    out[group_col] = out[group_col].where(~keys.isin(small), other)
+    return out, small
+
+
+def grouped_comparison(sites: pd.DataFrame, group_col: str, channels=CHANNELS, method: str = "wilson",
+                       conf: float = 0.95, min_n: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`compare_groups` after folding groups smaller than ``min_n`` into one
+    ``other`` group. The table gains ``members`` (how many input groups a row stands for) and ``min_n``."""
+    folded_sites, folded = fold_small_groups(sites, group_col, min_n)
+    table, tests = compare_groups(folded_sites, group_col, list(channels), method, conf)
+    if len(table):
+        table["members"] = [len(folded) if folded and str(g) == OTHER_GROUP else 1 for g in table["group"]]
+        table["min_n"] = min_n
+    return table, tests

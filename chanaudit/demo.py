@@ -129,10 +129,10 @@ def _scoring(sites: pd.DataFrame, audit_dir: Path) -> dict[str, pd.DataFrame]:
 
 def _analysis(sites: pd.DataFrame, audit_dir: Path) -> dict[str, pd.DataFrame]:
     from analysis.combinations import channel_counts, combinations
+    from analysis.compare import grouped_comparison
     from analysis.prevalence import prevalence
     from analysis.reproduce import reproduce
     from analysis.studies import load_study
-    from chanaudit.commands.analysis import grouped_comparison
 
     tables = {
         "prevalence": prevalence(sites),

@@ -232,7 +232,7 @@ def cities() -> pd.DataFrame:
 
 
 def test_grouped_comparison_folds_small_groups_into_other():
-    from chanaudit.commands.analysis import fold_small_groups, grouped_comparison
+    from analysis.compare import fold_small_groups, grouped_comparison
 
     folded, small = fold_small_groups(cities(), "city", min_n=10)
     assert small == ["W", "Y", "Z"]

@@ -100,7 +100,7 @@ def city_sites() -> pd.DataFrame:
 
 
 def test_group_chart_names_the_variable_and_labels_groups_with_n():
-    from chanaudit.commands.analysis import grouped_comparison
+    from analysis.compare import grouped_comparison
 
     table, _ = grouped_comparison(city_sites(), "city", min_n=10)
     ax = charts.plot_groups(table, lang="ru")
@@ -118,7 +118,7 @@ def test_group_chart_names_the_variable_and_labels_groups_with_n():
 
 
 def _report_tables(lang_sites: pd.DataFrame) -> dict:
-    from chanaudit.commands.analysis import grouped_comparison
+    from analysis.compare import grouped_comparison
 
     s = lang_sites
     groups, tests = grouped_comparison(s, "city", min_n=10)

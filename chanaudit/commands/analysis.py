@@ -10,6 +10,7 @@ from rich.table import Table
 
 from chanaudit.errors import UserError, friendly_errors
 from chanaudit.numbers import fmt_ci, fmt_pct
+from crawler.evidence import CHANNELS
 
 console = Console()
 
@@ -21,50 +22,6 @@ def _sites(audit_dir: Path):
     if not path.exists():
         raise UserError(f"{path}: no such file (is {audit_dir} an audit folder?)")
     return read_csv(path)
-
-
-
-
-CHANNELS = ["email", "phone", "chat", "form", "portal"]
-#: The group that small groups are folded into (translated in reports: «другие» / "other").
-OTHER_GROUP = "other"
-
-
-def fold_small_groups(sites, group_col: str, min_n: int = 10, other: str = OTHER_GROUP):
-    """(sites, folded): a copy of ``sites`` where every value of ``group_col`` held by fewer than ``min_n``
-    audited (status ok) sites is replaced by ``other``, and the sorted list of the values replaced.
-
-    A recoding of the input, not a statistic: the shares and tests of the folded groups are then computed by
-    :func:`analysis.compare.compare_groups` like any other group. Nothing is folded when only one group is
-    small, or when every group is (one "other" group would leave nothing to compare).
-    """
-    from analysis.prevalence import ok_sites
-
-    if group_col not in sites:
-        raise KeyError(f"no column {group_col!r} to group by (columns: {', '.join(sites.columns)})")
-    values = ok_sites(sites)[group_col].astype(str).str.strip()
-    sizes = values[values != ""].value_counts()
-    small = sorted(str(g) for g in sizes[sizes < min_n].index)
-    if len(small) < 2 or len(small) == len(sizes):  # one small group, or nothing large left to compare with
-        return sites, []
-    out = sites.copy()
-    keys = out[group_col].astype(str).str.strip()
-    out[group_col] = out[group_col].where(~keys.isin(small), other)
-    return out, small
-
-
-def grouped_comparison(sites, group_col: str, channels=CHANNELS, method: str = "wilson", conf: float = 0.95,
-                       min_n: int = 10):
-    """:func:`analysis.compare.compare_groups` after folding groups smaller than ``min_n`` into one
-    ``other`` group. The table gains ``members`` (how many input groups a row stands for) and ``min_n``."""
-    from analysis.compare import compare_groups
-
-    folded_sites, folded = fold_small_groups(sites, group_col, min_n)
-    table, tests = compare_groups(folded_sites, group_col, list(channels), method, conf)
-    if len(table):
-        table["members"] = [len(folded) if folded and str(g) == OTHER_GROUP else 1 for g in table["group"]]
-        table["min_n"] = min_n
-    return table, tests
 
 
 def analyze(
@@ -79,6 +36,7 @@ def analyze(
 ) -> None:
     """Prevalence of each channel with intervals, channel counts and combinations (and group comparisons)."""
     from analysis.combinations import channel_counts, combinations
+    from analysis.compare import OTHER_GROUP, grouped_comparison
     from analysis.intervals import UnknownMethod
     from analysis.prevalence import prevalence
     from chanaudit.tables import write_csv

@@ -45,7 +45,8 @@ def load_tables(audit_dir: Path, min_group_n: int = 10, say=None) -> dict:
 
 def _refold(table, sites, min_group_n: int):
     """(table, tests) with small groups folded, or None when the table is already folded or needs no folding."""
-    from chanaudit.commands.analysis import grouped_comparison
+    from analysis.compare import grouped_comparison
+    from crawler.evidence import CHANNELS
 
     needed = {"group_var", "group", "n"}
     if "members" in table or not needed <= set(table.columns) or not len(table) or min_group_n <= 1:
@@ -53,7 +54,7 @@ def _refold(table, sites, min_group_n: int):
     column = str(table["group_var"].iloc[0])
     if column not in sites or (table["n"] >= min_group_n).all():
         return None
-    channels = [c for c in ("email", "phone", "chat", "form", "portal") if c in set(table["channel"])]
+    channels = [c for c in CHANNELS if c in set(table["channel"])]
     return grouped_comparison(sites, column, channels, min_n=min_group_n)
 
 
