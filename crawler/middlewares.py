@@ -30,6 +30,17 @@ def non_public(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
+async def addresses_of(host: str) -> list[str]:
+    """The addresses of ``host``: itself for an IP literal, else what the resolver answers
+    (raises ``socket.gaierror`` or ``UnicodeError`` when it cannot)."""
+    try:
+        ipaddress.ip_address(host)
+        return [host]
+    except ValueError:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        return sorted({info[4][0] for info in infos})
+
+
 class AddressGuardMiddleware:
     def __init__(self, allow_private: bool):
         self.allow_private = allow_private
@@ -48,14 +59,9 @@ class AddressGuardMiddleware:
         addresses = self._cache.get(host)
         if addresses is None:
             try:
-                ipaddress.ip_address(host)
-                addresses = [host]
-            except ValueError:
-                try:
-                    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-                except (socket.gaierror, UnicodeError) as exc:
-                    raise DNSLookupError(f"{host}: {exc}") from None
-                addresses = sorted({info[4][0] for info in infos})
+                addresses = await addresses_of(host)
+            except (socket.gaierror, UnicodeError) as exc:
+                raise DNSLookupError(f"{host}: {exc}") from None
             self._cache[host] = addresses
         bad = [a for a in addresses if non_public(a)]
         if bad:

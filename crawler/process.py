@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from crawler.config import CHROMIUM_ARGS, AuditConfig
 from crawler.journal import Journal
@@ -84,8 +85,6 @@ async def abort_request(request) -> bool:
         page_url = frame.page.url if frame else ""
     except Exception:  # noqa: BLE001 - a detached frame
         page_url = ""
-    from urllib.parse import urlsplit
-
     target = urlsplit(request.url)
     if not page_url.startswith("http") or target.netloc == urlsplit(page_url).netloc:
         return False  # the audited page and its own host (already past the address guard)
@@ -98,24 +97,17 @@ async def abort_request(request) -> bool:
 
 
 async def _public(host: str) -> bool:
-    """Does ``host`` resolve only to public addresses? (Always yes with --allow-private.)"""
+    """Does ``host`` resolve only to public addresses? (Always yes with --allow-private.)
+    The crawl's address guard asks the same question of every request."""
     if BROWSER_POLICY["allow_private"]:
         return True
     if host not in _PUBLIC_HOSTS:
-        import asyncio
-        import ipaddress
-        import socket
-
-        from crawler.middlewares import non_public
+        from crawler.middlewares import addresses_of, non_public
 
         try:
-            addresses = [str(ipaddress.ip_address(host.strip("[]")))]
-        except ValueError:
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-            except (OSError, UnicodeError):
-                infos = []
-            addresses = [info[4][0] for info in infos]
+            addresses = await addresses_of(host.strip("[]"))
+        except (OSError, UnicodeError):
+            addresses = []
         _PUBLIC_HOSTS[host] = bool(addresses) and not any(non_public(a) for a in addresses)
     return _PUBLIC_HOSTS[host]
 
