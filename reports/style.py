@@ -11,6 +11,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
 
+from analysis.compare import OTHER_GROUP  # noqa: E402
+from chanaudit.numbers import fmt_num  # noqa: E402
+
 PALETTE = {"email": "#4C72B0", "phone": "#55A868", "chat": "#C44E52", "form": "#8172B2", "portal": "#CCB974",
            "accent": "#1f2d3d", "published": "#D55E00", "muted": "#9aa5b1"}
 WIDTH = 7.0  # inches: a journal column and a report page
@@ -56,7 +59,7 @@ def group_var_label(var, lang: str) -> str:
     return entry("group_vars", var, lang)
 
 
-def group_labels(table, lang: str, other: str = "other") -> list[tuple[str, str]]:
+def group_labels(table, lang: str, other: str = OTHER_GROUP) -> list[tuple[str, str]]:
     """(group, label) of a group table (``analysis.compare`` columns, optionally ``members``), largest group first
     and the folded "other" group last; each label carries the group's n: «Moscow (n = 100)»."""
     if table is None or not len(table):
@@ -95,11 +98,8 @@ def decimals(ax, axis: str = "x", lang: str = "ru", digits: int = 1) -> None:
     """Tick labels with a decimal comma in Russian (0,4), a point in English (0.4)."""
     from matplotlib.ticker import FuncFormatter
 
-    def shown(value, _pos):
-        text_ = f"{value:.{digits}f}"
-        return text_.replace(".", ",") if lang == "ru" else text_
-
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(FuncFormatter(shown))
+    formatter = FuncFormatter(lambda value, _pos: fmt_num(value, lang, digits))
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(formatter)
 
 
 def pct(ax, axis: str = "x") -> None:

@@ -51,14 +51,11 @@ HEADERS = {
 }
 
 
-def _lang(lang: str) -> str:
-    return "ru" if lang == "ru" else "en"
-
-
 def _print_accuracy(acc, lang: str = "ru") -> None:
     from analysis.labels import label
+    from reports.style import lang_of
 
-    lang = _lang(lang)
+    lang = lang_of(lang)
     table = Table(title=HEADERS["accuracy_title"][lang])
     for i, col in enumerate(HEADERS["accuracy"][lang]):
         table.add_column(col, justify="right" if i else "left")
@@ -72,8 +69,9 @@ def _print_accuracy(acc, lang: str = "ru") -> None:
 
 def _print_reproduce(rep, lang: str) -> None:
     from analysis.reproduce import verdict_label
+    from reports.style import lang_of
 
-    lang = _lang(lang)
+    lang = lang_of(lang)
     table = Table(title=HEADERS["reproduce_title"][lang])
     for i, col in enumerate(HEADERS["reproduce"][lang]):
         # a narrow terminal wraps, never cuts; the verdict keeps «опубликованного» in one piece
