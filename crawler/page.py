@@ -323,9 +323,10 @@ def _in_attribute(source: bytes, kind: str, value: str) -> bool:
     i = source.find(token)
     while i >= 0:
         after = source[i + len(token): i + len(token) + 1]
-        whole = prefix if kind == "#" else not (after.isalnum() or after in b"-_")
-        if kind == "#" and not prefix:
-            whole = after in (b"", b'"', b"'", b">", b"/") or after.isspace()
+        if kind == ".":  # a whole class token
+            whole = not (after.isalnum() or after in b"-_")
+        else:  # an id prefix, or a whole id value
+            whole = prefix or after in (b"", b'"', b"'", b">", b"/") or after.isspace()
         if whole and before.search(source, max(0, i - 300), i):
             return True
         i = source.find(token, i + 1)
