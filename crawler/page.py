@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -258,33 +257,50 @@ class ParsedPage:
         return _LANG_REGION.get(self.lang, "RU")
 
 
-def _texts(root: Any, hidden_tags: frozenset[str]) -> Iterator[tuple[str, Any, Any]]:
+class _Enough(Exception):
+    """Raised inside :func:`_texts` once its ``limit`` is passed."""
+
+
+def _texts(root: Any, hidden_tags: frozenset[str], limit: int | None = None) -> list[tuple[str, Any, Any]]:
     """(text, owner, block) of every text and tail under ``root`` in document order, white space
     included, skipping what lies inside ``hidden_tags``: the owner is the element that holds the
-    text, the block its nearest non-inline element. The walk sees comments (the text after a
-    comment is visible; ``etree.iterwalk`` skips comments and their tails) and takes an
-    element's tail when it leaves the element's subtree; the tail of ``root`` is not its text."""
-    stack: list[tuple[Any, Any, bool]] = []  # open elements: (element, its block, hidden)
-    for el in root.iter():
-        parent = el.getparent() if stack else None
-        while stack and stack[-1][0] is not parent:  # leaving subtrees: their tails come now
-            done = stack.pop()[0]
-            if done.tail and stack and not stack[-1][2]:
-                yield done.tail, stack[-1][0], stack[-1][1]
-        parent_block, parent_hidden = (stack[-1][1], stack[-1][2]) if stack else (None, False)
-        tag = el.tag
-        if isinstance(tag, str):
-            hidden = parent_hidden or tag in hidden_tags  # the HTML parser lower-cases tags
-            block = el if tag not in INLINE else (parent_block if parent_block is not None else _block_of(el))
-            if not hidden and el.text:
-                yield el.text, el, block
-        else:  # a comment or processing instruction: no text of its own, a tail in its parent
-            hidden, block = True, parent_block
-        stack.append((el, block, hidden))
-    while len(stack) > 1:
-        done = stack.pop()[0]
-        if done.tail and not stack[-1][2]:
-            yield done.tail, stack[-1][0], stack[-1][1]
+    text, the block its nearest non-inline element. Comments are seen (the text after a comment
+    is visible; ``etree.iterwalk`` skips comments and their tails); the tail of ``root`` is not
+    its text. With ``limit``, the walk stops once the texts pass ``limit`` characters.
+    Recursive, which is 40% faster than an explicit stack (benchmarks/bench_detect.py): the
+    HTML parser nests at most 255 levels (``huge_tree`` off), far inside Python's limit."""
+    out: list[tuple[str, Any, Any]] = []
+    add = out.append
+    if limit is not None:
+        size = [0]
+
+        def add(item: tuple[str, Any, Any]) -> None:
+            out.append(item)
+            size[0] += len(item[0])
+            if size[0] > limit:
+                raise _Enough
+
+    def walk(el: Any, block: Any) -> None:  # el: a visible element
+        if el.text:
+            add((el.text, el, block))
+        for child in el:
+            tag = child.tag
+            if tag.__class__ is str and tag not in hidden_tags:  # not a comment, not hidden
+                inner = child if tag not in INLINE else block
+                if len(child):
+                    walk(child, inner)
+                elif child.text:
+                    add((child.text, child, inner))
+            if child.tail:
+                add((child.tail, el, block))
+
+    tag = root.tag
+    if isinstance(tag, str) and tag not in hidden_tags:
+        try:
+            walk(root, root if tag not in INLINE else _block_of(root))
+        except _Enough:
+            pass
+    return out
 
 
 def _block_of(el: Any) -> Any:
@@ -368,13 +384,7 @@ def element_text(root: Any, limit: int) -> str:
     """The readable text of ``root`` (no :data:`NO_TEXT` content), raw, stopping past ``limit`` chars."""
     if next(root.iter(*NO_TEXT), None) is None:
         return text_of(root)
-    out, size = [], 0
-    for text, _owner, _block in _texts(root, NO_TEXT):
-        out.append(text)
-        size += len(text)
-        if size > limit:
-            break
-    return " ".join(out)
+    return " ".join(text for text, _owner, _block in _texts(root, NO_TEXT, limit))
 
 
 def heading_before(el: Any, levels: int, siblings: int) -> str:

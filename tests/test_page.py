@@ -37,3 +37,22 @@ def test_form_text_after_a_comment_is_read():
     page = ParsedPage(Page("https://firm.ru/", "<form><b>Имя</b><!-- x -->Сообщение<select><option>1</option>"
                                              "</select>Отправить</form>"))
     assert element_text(page.forms[0], 100).split() == ["Имя", "Сообщение", "Отправить"]
+
+
+def test_deeply_nested_page_keeps_its_text():
+    """Deep nesting (synthetic): the recursive text walk reads text 250 levels down, and a hostile
+    page nested 3000 levels neither overflows nor fails (libxml2 drops what lies past depth 255)."""
+    deep = "<div><span>" * 125 + "тел. +7 495 123-45-67" + "</span></div>" * 125 + "<p>after</p>"
+    page = ParsedPage(Page("https://firm.ru/", deep))
+    assert [t for t, _ in page.text_items] == ["тел. +7 495 123-45-67", "after"]
+    assert [b.tag for b in page.text_blocks] == ["div", "p"]
+    hostile = ParsedPage(Page("https://firm.ru/", "<div><span>" * 3000 + "x" + "</span></div>" * 3000))
+    assert isinstance(hostile.text_items, list)
+
+
+def test_element_text_stops_past_its_limit():
+    from crawler.page import element_text
+
+    page = ParsedPage(Page("https://firm.ru/", "<form><select></select>" + "<p>слово</p>" * 1000 + "</form>"))
+    text = element_text(page.forms[0], 50)
+    assert 50 < len(text) < 80 and set(text.split()) == {"слово"}
