@@ -78,37 +78,41 @@ def parse_selector(selector: str) -> tuple[str, str, str]:
     return selector.lower(), "", ""
 
 
-_ATTR_NAME = re.compile(r"[A-Za-z_:][-A-Za-z0-9_:.]*")
-
-
-class _Attributes:
-    """``name in attributes``: may an element carry that attribute? True when the name shows in
-    the source; callers confirm with their own XPath, which an absent name spares."""
-
-    __slots__ = ("_source",)
-
-    def __init__(self, source: bytes):
-        self._source = source  # source bytes, ASCII lower-cased
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and bool(_ATTR_NAME.fullmatch(name)) and name.lower().encode() in self._source
+_IDS = etree.XPath("descendant-or-self::*/@id", smart_strings=False)
+_CLASSES = etree.XPath("descendant-or-self::*/@class", smart_strings=False)
 
 
 @dataclass(frozen=True, slots=True)
 class DomIndex:
-    """What a selector needs before any XPath runs: the tags of the tree, and the page source
-    (UTF-8 bytes, ASCII lower-cased) in which an id, class or attribute name must appear to be there at all."""
+    """What a selector needs before any XPath runs: the tags, attribute names, ids and class
+    tokens of the tree (comments and script text are not elements, so they never count)."""
 
     tags: frozenset[str]
-    source: bytes
-    attributes: _Attributes
+    attributes: frozenset[str]
+    ids: frozenset[str]
+    classes: frozenset[str]
+
+    @classmethod
+    def of(cls, tree: Any) -> DomIndex:
+        tags: set[str] = set()
+        names: set[str] = set()
+        for el in tree.iter(etree.Element):
+            tags.add(el.tag)
+            names.update(el.keys())
+        # one pass each in C for ids and classes: 5x cheaper than el.get() in the loop above
+        return cls(frozenset(tags), frozenset(names), frozenset(_IDS(tree)),
+                   frozenset(" ".join(_CLASSES(tree)).split()))
 
     def may_match(self, selector: str) -> bool:
         tag, kind, value = parse_selector(selector)
         if tag and tag not in self.tags:
             return False
-        if kind in ("#", "."):
-            return _in_attribute(self.source, kind, value)
+        if kind == "#":
+            if value.endswith("*"):
+                return any(i.startswith(value[:-1]) for i in self.ids)
+            return value in self.ids
+        if kind == ".":
+            return value in self.classes
         if kind == "[":
             return value in self.attributes
         return True
@@ -124,7 +128,7 @@ class ParsedPage:
         self.rendered = page.rendered_html is not None
         source = page.rendered_html if page.rendered_html is not None else page.html
         self.source: str = source or ""
-        self.tree, self._data = _parse(self.source)
+        self.tree = _parse(self.source)
         base = self.tree.xpath("//base/@href")
         self.base_url = absolute(page.url, base[0]) or page.url if base else page.url
 
@@ -206,11 +210,9 @@ class ParsedPage:
 
     @cached_property
     def index(self) -> DomIndex:
-        """Tags of the tree and the lower-case source, so that selectors of absent widgets
-        cost nothing (ids, classes and attribute names are looked up in the source first)."""
-        source = self._data.lower()  # bytes: ASCII-only lower-casing, far cheaper than str.lower()
-        tags = frozenset(el.tag for el in self.tree.iter(etree.Element))
-        return DomIndex(tags, source, _Attributes(source))
+        """Tags, attribute names, ids and class tokens of the tree, so that selectors of absent
+        widgets cost a set lookup instead of a walk of the tree."""
+        return DomIndex.of(self.tree)
 
     def select(self, selector: str) -> list[Any]:
         """Elements for a mini-selector (``tag``, ``#id``, ``#prefix*``, ``.class``, ``[attr]``, ``tag#id``),
@@ -313,7 +315,7 @@ def _block_of(el: Any) -> Any:
 @lru_cache(maxsize=512)
 def _selector_xpath(selector: str) -> etree.XPath:
     tag, kind, value = parse_selector(selector)
-    axis = f"//{tag}" if tag else "//*"
+    axis = f"descendant-or-self::{tag or '*'}"  # 2-4x faster than "//" in libxml2
     if kind == "#":
         test = f'starts-with(@id,"{value[:-1]}")' if value.endswith("*") else f'@id="{value}"'
     elif kind == ".":
@@ -323,30 +325,6 @@ def _selector_xpath(selector: str) -> etree.XPath:
     else:
         return etree.XPath(axis)
     return etree.XPath(f"{axis}[{test}]")
-
-
-_ATTR_BEFORE = {"#": re.compile(rb"\bid\s*=\s*[\"']?$"),
-                ".": re.compile(rb"\bclass\s*=\s*(?:\"(?:[^\"<>]*\s)?|'(?:[^'<>]*\s)?|)$")}
-
-
-def _in_attribute(source: bytes, kind: str, value: str) -> bool:
-    """Does an id (``#x``, ``#prefix*``) or class token (``.x``) show inside its attribute in the
-    source (bytes, ASCII lower-cased; signature values are ASCII)? Each occurrence of the value
-    is checked against what stands before it."""
-    prefix = value.endswith("*")
-    token = value.rstrip("*").lower().encode()
-    before = _ATTR_BEFORE[kind]
-    i = source.find(token)
-    while i >= 0:
-        after = source[i + len(token): i + len(token) + 1]
-        if kind == ".":  # a whole class token
-            whole = not (after.isalnum() or after in b"-_")
-        else:  # an id prefix, or a whole id value
-            whole = prefix or after in (b"", b'"', b"'", b">", b"/") or after.isspace()
-        if whole and before.search(source, max(0, i - 300), i):
-            return True
-        i = source.find(token, i + 1)
-    return False
 
 
 def matches_by_line(pattern: re.Pattern, lines: list[str], sep: str) -> list[tuple[int, re.Match]]:
@@ -363,8 +341,8 @@ def parse(page: Page | ParsedPage) -> ParsedPage:
     return page if isinstance(page, ParsedPage) else ParsedPage(page)
 
 
-def _parse(source: str) -> tuple[Any, bytes]:
-    """The tree, and the UTF-8 bytes it was parsed from."""
+def _parse(source: str) -> Any:
+    """The tree of ``source`` (an empty document when there is nothing to parse)."""
     data = source.encode("utf-8", "surrogatepass") if source else b""
     try:
         doc = etree.fromstring(data, parser=_HTML_PARSER) if data.strip() else None
@@ -372,7 +350,7 @@ def _parse(source: str) -> tuple[Any, bytes]:
         doc = None
     if doc is None:
         doc = etree.fromstring(b"<html><body></body></html>", parser=_HTML_PARSER)
-    return doc, data
+    return doc
 
 
 #: Elements whose text is not a label a visitor reads (option lists, code, typed-in text).

@@ -56,3 +56,13 @@ def test_element_text_stops_past_its_limit():
     page = ParsedPage(Page("https://firm.ru/", "<form><select></select>" + "<p>слово</p>" * 1000 + "</form>"))
     text = element_text(page.forms[0], 50)
     assert 50 < len(text) < 80 and set(text.split()) == {"слово"}
+
+
+def test_index_holds_only_what_elements_carry():
+    page = ParsedPage(Page("https://firm.ru/", HTML + '<a onclick="go()" class="btn  Big">x</a>'))
+    index = page.index
+    assert {"div", "jdiv", "p", "script", "a"} <= index.tags
+    assert {"data-b24-form", "id", "class", "onclick"} <= index.attributes
+    assert "Jivo_X" in index.ids and "zz" not in index.ids  # zz is only in a comment
+    assert {"b24-widget-button", "a", "btn", "Big", "rr"} <= index.classes
+    assert not {"hidden", "jivo_container", "nope-class"} & (index.ids | index.classes)
