@@ -129,8 +129,8 @@ class ParsedPage:
         source = page.rendered_html if page.rendered_html is not None else page.html
         self.source: str = source or ""
         self.tree = _parse(self.source)
-        base = self.tree.xpath("//base/@href")
-        self.base_url = absolute(page.url, base[0]) or page.url if base else page.url
+        base = next((el.get("href") for el in self.tree.iter("base") if el.get("href") is not None), None)
+        self.base_url = absolute(page.url, base) or page.url if base is not None else page.url
 
     # -- views ---------------------------------------------------------------
     @cached_property
@@ -203,7 +203,7 @@ class ParsedPage:
     @cached_property
     def scripts(self) -> list[Script]:
         out = []
-        for el in self.tree.xpath("//script"):
+        for el in self.tree.iter("script"):
             src = el.get("src")
             out.append(Script(absolute(self.base_url, src) if src else None, el.text or "", el))
         return out

@@ -19,7 +19,7 @@ import yaml
 
 from crawler.detectors.anchors import anchors
 from crawler.evidence import Evidence, make_snippet
-from crawler.page import ParsedPage, element_snippet, matches_by_line
+from crawler.page import ParsedPage, element_snippet
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "chat.yaml"
 
@@ -31,7 +31,7 @@ class Table:
     #: test picks the few vendors whose full patterns are worth running on big inline code
     anchored: list[tuple[tuple[str, ...], re.Pattern | None, re.Pattern | None]]
     dom: list[tuple[str, list[str]]]  # vendor id, mini-selectors
-    messenger_hrefs: re.Pattern  # anchored at the start of an href; compiled MULTILINE (see detect)
+    messenger_hrefs: re.Pattern  # anchored at the start of an href (``match``)
     messenger_ids: list[str]
     messenger_scripts: re.Pattern | None
     render_hints: re.Pattern
@@ -57,7 +57,6 @@ def table() -> Table:
     dom = [(v["id"], list(v["dom"])) for v in vendors if v.get("dom")]
     messengers = data["messengers"]
     m_hrefs = _alternation([(f"m{i}", m.get("hrefs", [])) for i, m in enumerate(messengers)])
-    m_hrefs = re.compile(m_hrefs.pattern, re.I | re.M)
     m_scripts = _alternation([(f"m{i}", m.get("scripts", [])) for i, m in enumerate(messengers)])
     hints = _alternation([(h["id"].replace("-", "_"), [h["pattern"]]) for h in data["render_hints"]])
     return Table(ids, anchored, dom, m_hrefs, [m["id"] for m in messengers], m_scripts, hints)
@@ -154,11 +153,12 @@ def detect(page: ParsedPage) -> list[Evidence]:
             if hits:
                 add(vendor, "dom", element_snippet(hits[0]))
                 break
-    # every href on a line of its own, one pass of the (^-anchored, multiline) patterns
-    links = [link for link in page.links if link.href]
-    hrefs = [link.href.strip().replace("\n", " ") for link in links]
-    for i, m in matches_by_line(t.messenger_hrefs, hrefs, "\n"):
-        add(vendor_of(m, t.messenger_ids), "link", element_snippet(links[i].element), "messenger")
+    # the patterns are anchored at the start: one match() per href is 10x cheaper than
+    # a search over all hrefs joined
+    match = t.messenger_hrefs.match
+    for link in page.links:
+        if link.href and (m := match(link.href)):
+            add(vendor_of(m, t.messenger_ids), "link", element_snippet(link.element), "messenger")
     return found
 
 
