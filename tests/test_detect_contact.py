@@ -198,3 +198,18 @@ def test_text_after_a_comment_is_visible():
     # lxml's iterwalk skips comments and with them the text that follows one
     assert phones("<p>Телефон: <!-- старый номер --> +7 (495) 123-45-67</p>") == {"+74951234567"}
     assert emails("<p>Почта:<!-- --> info@firm.ru</p>") == {("info@firm.ru", "email.text")}
+
+
+def test_find_addresses_equals_a_full_regex_scan():
+    """The "@"-anchored scan finds exactly what EMAIL_RE.finditer finds (synthetic random texts,
+    long local parts and domains that cross the read window included)."""
+    import random
+
+    from crawler.detectors.email import EMAIL_RE, find_addresses
+
+    rng = random.Random(7)
+    texts = ["".join(rng.choice("ab.-_@ z0+Яя\n") for _ in range(rng.randint(0, 80))) for _ in range(5000)]
+    texts += ["x" * 500 + " info@firm.ru " + "a@" * 300 + "b" * 70 + "@" + "c." * 200 + "ru",
+              "q" * 70 + "@firm.ru, " + "d-" * 200 + "@x.ru"]
+    for text in texts:
+        assert [m.span() for m in find_addresses(text)] == [m.span() for m in EMAIL_RE.finditer(text)], text

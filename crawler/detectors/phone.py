@@ -59,27 +59,55 @@ def parse_href(raw: str, region: str):
     return None
 
 
-def _block_lines(page: ParsedPage) -> list[tuple[str, list[str]]]:
-    """Visible text, inline runs joined by spaces, blocks by newlines: (line, its text nodes)."""
+_HAS_DIGIT = re.compile(r"\d[^\x00]*")  # one match per text node that holds a digit (nodes joined by NUL)
+
+
+def _digit_lines(page: ParsedPage) -> list[tuple[str, list[str]]]:
+    """The lines that hold a run of digits: a line is the text of one block (its inline text
+    nodes joined by spaces, each whitespace-collapsed), with its text nodes. Only blocks with a
+    digit are assembled; one regex pass over all nodes finds them."""
+    nodes, blocks = page.text_nodes, page.text_blocks
     lines: list[tuple[str, list[str]]] = []
-    current: list[str] = []
-    current_block = None
-    for (node, _owner), block in zip(page.text_items, page.text_blocks, strict=True):
-        if block is not current_block and current:
-            lines.append((" ".join(current), current))
-            current = []
-        current_block = block
-        current.append(" ".join(node.split()))
-    if current:
-        lines.append((" ".join(current), current))
+    end = 0  # nodes before this index belong to lines already taken
+    for i, _m in matches_by_line(_HAS_DIGIT, nodes, "\x00"):
+        if i < end:
+            continue
+        block, start, end = blocks[i], i, i + 1
+        while start > 0 and blocks[start - 1] is block:
+            start -= 1
+        while end < len(nodes) and blocks[end] is block:
+            end += 1
+        parts = [" ".join(node.split()) for node in nodes[start:end]]
+        line = " ".join(parts)
+        if _RUN.search(line):
+            lines.append((line, parts))
     return lines
 
 
-def _with_runs(lines: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
-    """The lines holding a run of digits and separators, found in one pass over all lines
-    (joined by NUL, which no run crosses) instead of one search per line."""
-    hits = {i for i, _ in matches_by_line(_RUN, [line for line, _ in lines], "\x00")}
-    return [lines[i] for i in sorted(hits)]
+_BEFORE, _AFTER = 4, 24
+
+
+def _windows(line: str) -> list[tuple[int, int]]:
+    """Stretches of ``line`` around its digit runs, merged where they touch: the (slow) matcher
+    reads these instead of the whole line. Margins keep what the matcher looks at beside a
+    number: the character before it, a leading ``+``/``(`` and an extension after it."""
+    out: list[tuple[int, int]] = []
+    for m in _RUN.finditer(line):
+        start, end = max(0, m.start() - _BEFORE), min(len(line), m.end() + _AFTER)
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def _matches(line: str, region: str) -> list[tuple[int, int, object]]:
+    """(start, end, PhoneNumberMatch) of the numbers in ``line``, positions in the line."""
+    out = []
+    for start, end in _windows(line):
+        for match in PhoneNumberMatcher(line[start:end], region):
+            out.append((start + match.start, start + match.end, match))
+    return out
 
 
 def detect(page: ParsedPage) -> list[Evidence]:
@@ -103,25 +131,25 @@ def detect(page: ParsedPage) -> list[Evidence]:
 
     r = rules()
     matched: dict[str, list] = {}  # a page repeats its numbers (header, footer): match each line once
-    for line, nodes in _with_runs(_block_lines(page)):
+    for line, nodes in _digit_lines(page):
         probe = _DATES.sub(" ", line) if "." in line or "/" in line or "–" in line or "-" in line else line
         if not _RUN.search(probe) or len(_DIGITS.findall(probe)) < r["min_digits"]:
             continue
         if line not in matched:
-            matched[line] = list(PhoneNumberMatcher(line, region))
-        for match in matched[line]:
-            before = line[max(0, match.start - r["context"]):match.start]
+            matched[line] = _matches(line, region)
+        for start, end, match in matched[line]:
+            before = line[max(0, start - r["context"]):start]
             if r["forbidden"].search(before):
                 continue
             raw = match.raw_string
-            glued = match.start > 0 and line[match.start - 1].isalnum()
+            glued = start > 0 and line[start - 1].isalnum()
             bare = raw.isdigit() and len(raw) >= 10
             if (glued or bare) and not r["labels"].search(before):
                 continue
             detail = f"ext {match.number.extension}" if match.number.extension else ""
             flat = " ".join(raw.split())  # inside one text node: "phone.text"; across nodes: "phone.split"
             rule = "phone.text" if any(flat in node for node in nodes) else "phone.split"
-            add(match.number, "text", rule, line[max(0, match.start - 40):match.end + 20], detail)
+            add(match.number, "text", rule, line[max(0, start - 40):end + 20], detail)
 
     for script in page.scripts:
         if (script.element.get("type") or "").lower() == "application/ld+json" and script.text:
