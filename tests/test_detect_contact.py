@@ -213,3 +213,23 @@ def test_find_addresses_equals_a_full_regex_scan():
               "q" * 70 + "@firm.ru, " + "d-" * 200 + "@x.ru"]
     for text in texts:
         assert [m.span() for m in find_addresses(text)] == [m.span() for m in EMAIL_RE.finditer(text)], text
+
+
+def test_phone_windows_cover_what_the_matcher_accepts():
+    """The matcher reads only stretches around digits: its punctuation is ours, numbers written with
+    any of it are found, and a stretch that only a refused number could fill is not read."""
+    import re
+
+    import phonenumbers.phonenumberutil as pnu
+
+    from crawler.detectors.phone import PUNCTUATION_CLASS, _windows, rules
+
+    ours, theirs = re.compile(f"[{PUNCTUATION_CLASS}]"), re.compile(f"[{pnu._VALID_PUNCTUATION}{pnu._PLUS_CHARS}]")
+    assert all(bool(ours.match(chr(c))) == bool(theirs.match(chr(c))) for c in range(0x3100))
+    assert phones("<p>Отдел кадров: Тел.: 8–812–297–54–89, с 10 до 19</p>") == {"+78122975489"}
+    assert phones("<p>ИНН 7713793002, КПП 771301001. Отдел продаж, звоните по телефону +7 (495) 123-45-67 доб. 12"
+                  "</p>") == {"+74951234567"}
+    r = rules()
+    line = "ООО «Фирма», ИНН 7713793002, КПП 771301001, ОГРН 1147746877783, тел. +7 495 123-45-67"
+    (start, end), = _windows(line, line, r["forbidden"], r["context"])
+    assert line[start:end] == "ел. +7 495 123-45-67"  # the numbers after ИНН, КПП and ОГРН are not read

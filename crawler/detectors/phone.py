@@ -84,16 +84,37 @@ def _digit_lines(page: ParsedPage) -> list[tuple[str, list[str]]]:
     return lines
 
 
-_BEFORE, _AFTER = 4, 24
+#: What the matcher accepts between the digits of a number, as a regex class body: phonenumbers'
+#: VALID_PUNCTUATION (dash ranges included) and plus signs. A number never reaches beyond a
+#: stretch of digits and these (tests/test_detect_contact.py checks the copy against phonenumbers).
+PUNCTUATION_CLASS = ("-x\u2010-\u2015\u2212\u30fc\uff0d-\uff0f \u00a0\u00ad\u200b\u2060\u3000()\uff08\uff09"
+                     "\uff3b\uff3d.\\[\\]/~\u2053\u223c\uff5e+\uff0b")
+_SPAN = re.compile(r"\d[" + PUNCTUATION_CLASS + r"\d\s]*")  # the class body opens with a literal "-"
+_LEAD = "+＋([（［"  # may open a number before its first digit
+_BEFORE, _AFTER = 4, 24  # margins: the character before a number; an extension after it
 
 
-def _windows(line: str) -> list[tuple[int, int]]:
-    """Stretches of ``line`` around its digit runs, merged where they touch: the (slow) matcher
-    reads these instead of the whole line. Margins keep what the matcher looks at beside a
-    number: the character before it, a leading ``+``/``(`` and an extension after it."""
+def _blank(m: re.Match) -> str:
+    return " " * len(m.group())  # positions in the probe stay those of the line
+
+
+def _windows(line: str, probe: str, forbidden: re.Pattern, context: int) -> list[tuple[int, int]]:
+    """Stretches of ``line`` the (slow) matcher must read, merged where they touch: each stretch
+    of digits and punctuation with four digits or more (dates blanked in ``probe``), with margins.
+    A stretch whose every number would be refused (ИНН, ОГРН… within ``context`` characters
+    before any number that could start in it) is not read at all."""
     out: list[tuple[int, int]] = []
-    for m in _RUN.finditer(line):
-        start, end = max(0, m.start() - _BEFORE), min(len(line), m.end() + _AFTER)
+    for m in _SPAN.finditer(probe):
+        if sum(ch.isdigit() for ch in m.group()) < 4:
+            continue
+        lead = m.start()
+        while lead > 0 and probe[lead - 1] in _LEAD:
+            lead -= 1
+        # a number starts in [lead, end): a refusing word before lead and within context of the
+        # last possible start is within context of every start
+        if forbidden.search(line, max(0, m.end() - 1 - context), lead):
+            continue
+        start, end = max(0, lead - _BEFORE), min(len(line), m.end() + _AFTER)
         if out and start <= out[-1][1]:
             out[-1] = (out[-1][0], end)
         else:
@@ -101,10 +122,10 @@ def _windows(line: str) -> list[tuple[int, int]]:
     return out
 
 
-def _matches(line: str, region: str) -> list[tuple[int, int, object]]:
+def _matches(line: str, probe: str, region: str, r: dict) -> list[tuple[int, int, object]]:
     """(start, end, PhoneNumberMatch) of the numbers in ``line``, positions in the line."""
     out = []
-    for start, end in _windows(line):
+    for start, end in _windows(line, probe, r["forbidden"], r["context"]):
         for match in PhoneNumberMatcher(line[start:end], region):
             out.append((start + match.start, start + match.end, match))
     return out
@@ -132,11 +153,11 @@ def detect(page: ParsedPage) -> list[Evidence]:
     r = rules()
     matched: dict[str, list] = {}  # a page repeats its numbers (header, footer): match each line once
     for line, nodes in _digit_lines(page):
-        probe = _DATES.sub(" ", line) if "." in line or "/" in line or "–" in line or "-" in line else line
+        probe = _DATES.sub(_blank, line) if "." in line or "/" in line or "–" in line or "-" in line else line
         if not _RUN.search(probe) or len(_DIGITS.findall(probe)) < r["min_digits"]:
             continue
         if line not in matched:
-            matched[line] = _matches(line, region)
+            matched[line] = _matches(line, probe, region, r)
         for start, end, match in matched[line]:
             before = line[max(0, start - r["context"]):start]
             if r["forbidden"].search(before):
