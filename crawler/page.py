@@ -82,13 +82,37 @@ _IDS = etree.XPath("descendant-or-self::*/@id", smart_strings=False)
 _CLASSES = etree.XPath("descendant-or-self::*/@class", smart_strings=False)
 
 
+_ATTR_NAME = re.compile(r"[A-Za-z_:][-A-Za-z0-9_:.]*")
+
+
+class _Attributes:
+    """``name in attributes``: may an element carry that attribute? True when the name shows in
+    the page source (ASCII lower-cased once, on the first question); callers confirm with their
+    own XPath, which an absent name spares. Reading every element's attribute names instead
+    cost 4 ms on the dense benchmark page (benchmarks/bench_detect.py)."""
+
+    __slots__ = ("_data", "_source")
+
+    def __init__(self, data: bytes):
+        self._data = data  # UTF-8 source bytes
+        self._source: bytes | None = None
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str) or not _ATTR_NAME.fullmatch(name):
+            return False
+        if self._source is None:
+            self._source = self._data.lower()  # bytes: ASCII-only lower-casing, far cheaper than str.lower()
+        return name.lower().encode() in self._source
+
+
 @dataclass(frozen=True, slots=True)
 class DomIndex:
-    """What a selector needs before any XPath runs: the tags, attribute names, ids and class
-    tokens of the tree (comments and script text are not elements, so they never count)."""
+    """What a selector needs before any XPath runs: the tags, ids and class tokens of the tree
+    (comments and script text are not elements, so they never count), and the attribute names
+    the source may hold (:class:`_Attributes`)."""
 
     tags: frozenset[str]
-    attributes: frozenset[str]
+    attributes: _Attributes
     ids: frozenset[str]
     classes: frozenset[str]
 
@@ -117,7 +141,7 @@ class ParsedPage:
         self.rendered = page.rendered_html is not None
         source = page.rendered_html if page.rendered_html is not None else page.html
         self.source: str = source or ""
-        self.tree = _parse(self.source)
+        self.tree, self._data = _parse(self.source)
         base = next((el.get("href") for el in self.tree.iter("base") if el.get("href") is not None), None)
         self.base_url = absolute(page.url, base) or page.url if base is not None else page.url
 
@@ -132,8 +156,8 @@ class ParsedPage:
         gaps: list[bool] = []  # white space (dropped) between this node and the one before
         blocks: list[Any] = []  # the nearest non-inline element around each node
         gap = False
-        census: tuple[set[str], set[str]] = (set(), set())
-        for text, owner, block in _texts(root, _INVISIBLE_SET, census=census):
+        tags: set[str] = set()
+        for text, owner, block in _texts(root, _INVISIBLE_SET, tags=tags):
             if text.isspace():
                 gap = True
             else:
@@ -142,13 +166,11 @@ class ParsedPage:
                 blocks.append(block)
                 gap = False
         # the elements the walk does not reach: the root, its ancestors and what lies beside it (<head>)
-        for el in (root, *root.iterancestors()):
-            census[0].add(el.tag)
-            census[1].update(el.keys())
+        tags.update(el.tag for el in (root, *root.iterancestors()))
         for el in (*root.itersiblings(preceding=True), *root.itersiblings()):
             if isinstance(el.tag, str):
-                _count(el, *census)
-        self._census = census
+                tags.update(e.tag for e in el.iter(etree.Element))
+        self._tags = tags
         self._text_gaps = gaps
         self._text_blocks = blocks
         return out
@@ -208,12 +230,11 @@ class ParsedPage:
 
     @cached_property
     def index(self) -> DomIndex:
-        """Tags, attribute names, ids and class tokens of the tree, so that selectors of absent
-        widgets cost a set lookup instead of a walk of the tree. Tags and attribute names come
-        from the text walk (:attr:`text_items`); ids and class tokens from one XPath each."""
+        """Tags, ids, class tokens and attribute names, so that selectors of absent widgets cost
+        a lookup instead of a walk of the tree. Tags come from the text walk (:attr:`text_items`);
+        ids and class tokens from one XPath each."""
         _ = self.text_items
-        tags, names = self._census
-        return DomIndex(frozenset(tags), frozenset(names), frozenset(_IDS(self.tree)),
+        return DomIndex(frozenset(self._tags), _Attributes(self._data), frozenset(_IDS(self.tree)),
                         frozenset(" ".join(_CLASSES(self.tree)).split()))
 
     def select(self, selector: str) -> list[Any]:
@@ -266,15 +287,14 @@ class _Enough(Exception):
 
 
 def _texts(root: Any, hidden_tags: frozenset[str], limit: int | None = None,
-           census: tuple[set[str], set[str]] | None = None) -> list[tuple[str, Any, Any]]:
+           tags: set[str] | None = None) -> list[tuple[str, Any, Any]]:
     """(text, owner, block) of every text and tail under ``root`` in document order, white space
     included, skipping what lies inside ``hidden_tags``: the owner is the element that holds the
     text, the block its nearest non-inline element. Comments are seen (the text after a comment
     is visible; ``etree.iterwalk`` skips comments and their tails); the tail of ``root`` is not
     its text. With ``limit``, the walk stops once the texts pass ``limit`` characters. With
-    ``census`` (tags, attribute names), the tags and attribute names of the elements under
-    ``root`` are added to it on the way, hidden ones included: one walk of the tree serves the
-    text and the :class:`DomIndex` (a second walk cost 0.5-1 ms on a 200 KB page).
+    ``tags``, the tags of the elements under ``root`` are added to it on the way, hidden ones
+    included: one walk of the tree serves the text and the :class:`DomIndex`.
     Recursive, which is 40% faster than an explicit stack (benchmarks/bench_detect.py): the
     HTML parser nests at most 255 levels (``huge_tree`` off), far inside Python's limit."""
     out: list[tuple[str, Any, Any]] = []
@@ -288,8 +308,6 @@ def _texts(root: Any, hidden_tags: frozenset[str], limit: int | None = None,
             if size[0] > limit:
                 raise _Enough
 
-    tags, names = census if census is not None else (None, None)
-
     def walk(el: Any, block: Any) -> None:  # el: a visible element
         if el.text:
             add((el.text, el, block))
@@ -298,7 +316,6 @@ def _texts(root: Any, hidden_tags: frozenset[str], limit: int | None = None,
             if tag.__class__ is str:  # not a comment
                 if tags is not None:
                     tags.add(tag)
-                    names.update(child.keys())
                 if tag not in hidden_tags:
                     inner = child if tag not in INLINE else block
                     if len(child):
@@ -306,7 +323,7 @@ def _texts(root: Any, hidden_tags: frozenset[str], limit: int | None = None,
                     elif child.text:
                         add((child.text, child, inner))
                 elif tags is not None and len(child):
-                    _count(child, tags, names, itself=False)
+                    tags.update(el.tag for el in child.iter(etree.Element))
             if child.tail:
                 add((child.tail, el, block))
 
@@ -317,14 +334,6 @@ def _texts(root: Any, hidden_tags: frozenset[str], limit: int | None = None,
         except _Enough:
             pass
     return out
-
-
-def _count(root: Any, tags: set[str], names: set[str], itself: bool = True) -> None:
-    """Add the tags and attribute names of the elements under ``root`` (and of ``root``)."""
-    for el in root.iter(etree.Element):
-        if itself or el is not root:
-            tags.add(el.tag)
-            names.update(el.keys())
 
 
 def _block_of(el: Any) -> Any:
@@ -363,8 +372,9 @@ def parse(page: Page | ParsedPage) -> ParsedPage:
     return page if isinstance(page, ParsedPage) else ParsedPage(page)
 
 
-def _parse(source: str) -> Any:
-    """The tree of ``source`` (an empty document when there is nothing to parse)."""
+def _parse(source: str) -> tuple[Any, bytes]:
+    """The tree of ``source`` (an empty document when there is nothing to parse), and the UTF-8
+    bytes it was parsed from."""
     data = source.encode("utf-8", "surrogatepass") if source else b""
     try:
         doc = etree.fromstring(data, parser=_HTML_PARSER) if data.strip() else None
@@ -372,7 +382,7 @@ def _parse(source: str) -> Any:
         doc = None
     if doc is None:
         doc = etree.fromstring(b"<html><body></body></html>", parser=_HTML_PARSER)
-    return doc
+    return doc, data
 
 
 #: Elements whose text is not a label a visitor reads (option lists, code, typed-in text).

@@ -62,17 +62,17 @@ def test_index_holds_only_what_elements_carry():
     page = ParsedPage(Page("https://firm.ru/", HTML + '<a onclick="go()" class="btn  Big">x</a>'))
     index = page.index
     assert {"div", "jdiv", "p", "script", "a"} <= index.tags
-    assert {"data-b24-form", "id", "class", "onclick"} <= index.attributes
+    assert all(name in index.attributes for name in ("data-b24-form", "id", "class", "onclick", "ONCLICK"))
+    assert "data-absent" not in index.attributes and "bad name!" not in index.attributes
     assert "Jivo_X" in index.ids and "zz" not in index.ids  # zz is only in a comment
     assert {"b24-widget-button", "a", "btn", "Big", "rr"} <= index.classes
     assert not {"hidden", "jivo_container", "nope-class"} & (index.ids | index.classes)
 
 
 def test_index_counts_elements_the_text_walk_skips():
-    """Tags and attribute names come from the text walk: head, hidden subtrees and the root count too."""
+    """Tags come from the text walk: head, hidden subtrees and the root count too."""
     html = ('<html data-root><head><meta name="x" content="y"><script data-b24-form="1">x</script></head>'
             '<body data-page><noscript><img data-lazy src=a></noscript><select name=s><option data-opt>1</option>'
             '</select><template><p data-tpl>t</p></template></body></html>')
     index = ParsedPage(Page("https://firm.ru/", html)).index
     assert {"html", "head", "meta", "script", "body", "noscript", "select", "option"} <= index.tags
-    assert {"data-root", "name", "data-b24-form", "data-page", "data-opt"} <= index.attributes
