@@ -209,7 +209,8 @@ class ParsedPage:
             if href is None:
                 continue
             words = [text_of(el) if el.tag == "a" else "", el.get("title") or "", el.get("aria-label") or ""]
-            words += [img.get("alt") or "" for img in el.iter("img")]
+            if len(el):  # most anchors hold only text: no <img> to look for
+                words += [img.get("alt") or "" for img in el.iter("img")]
             text = " ".join(" ".join(words).split())
             if href not in resolved:  # a page repeats its navigation (header, footer, menus)
                 rel = href.strip()
