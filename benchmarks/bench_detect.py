@@ -132,7 +132,7 @@ def real_pages() -> list[tuple[str, float, float]]:
 def main() -> dict:
     typical = build_typical_page()
     both = interleaved({"detect": lambda: detect(Page("https://example.ru/", typical)),
-                        "parse": lambda: ParsedPage(Page("https://example.ru/", typical))})
+                        "parse": lambda: ParsedPage(Page("https://example.ru/", typical))}, rounds=60)
     typical_times, parse_times = both["detect"], both["parse"]
     steady = back_to_back(lambda: detect(Page("https://example.ru/", typical)))
     html = build_page()
