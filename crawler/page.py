@@ -309,9 +309,11 @@ def _texts(root: Any, hidden_tags: frozenset[str], limit: int | None = None,
             if size[0] > limit:
                 raise _Enough
 
+    # each .text/.tail read decodes a new str from libxml2: read once, keep it
     def walk(el: Any, block: Any) -> None:  # el: a visible element
-        if el.text:
-            add((el.text, el, block))
+        text = el.text
+        if text:
+            add((text, el, block))
         for child in el:
             tag = child.tag
             if tag.__class__ is str:  # not a comment
@@ -321,12 +323,15 @@ def _texts(root: Any, hidden_tags: frozenset[str], limit: int | None = None,
                     inner = child if tag not in INLINE else block
                     if len(child):
                         walk(child, inner)
-                    elif child.text:
-                        add((child.text, child, inner))
+                    else:
+                        text = child.text
+                        if text:
+                            add((text, child, inner))
                 elif tags is not None and len(child):
                     tags.update(el.tag for el in child.iter(etree.Element))
-            if child.tail:
-                add((child.tail, el, block))
+            text = child.tail
+            if text:
+                add((text, el, block))
 
     tag = root.tag
     if isinstance(tag, str) and tag not in hidden_tags:

@@ -173,8 +173,9 @@ def _nearby_text(el) -> str:
         prev = node.getprevious()
         while prev is not None:
             if isinstance(prev.tag, str):
-                if prev.tail and not prev.tail.isspace():
-                    return prev.tail.strip()[:60]
+                tail = prev.tail  # each read decodes a new str: read once
+                if tail and not tail.isspace():
+                    return tail.strip()[:60]
                 if prev.tag in ("input", "select", "textarea"):
                     return ""
                 text = text_of(prev).strip() if prev.tag not in NO_TEXT else ""
@@ -184,8 +185,9 @@ def _nearby_text(el) -> str:
         parent = node.getparent()
         if parent is None or parent.tag in ("form", "body"):
             return ""
-        if parent.text and not parent.text.isspace():
-            return parent.text.strip()[:60]
+        text = parent.text
+        if text and not text.isspace():
+            return text.strip()[:60]
         node = parent
     return ""
 
@@ -256,7 +258,7 @@ def buttons(container) -> list:
         elif tag == "input":
             if (el.get("type") or "").lower() in ("submit", "button", "image"):
                 out.append(el)
-        elif tag == "a" and ("btn" in (el.get("class") or "") or "button" in (el.get("class") or "")):
+        elif tag == "a" and ("btn" in (classes := el.get("class") or "") or "button" in classes):
             out.append(el)
     return out
 
