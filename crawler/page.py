@@ -296,8 +296,9 @@ def _texts(root: Any, hidden_tags: frozenset[str], limit: int | None = None,
     its text. With ``limit``, the walk stops once the texts pass ``limit`` characters. With
     ``tags``, the tags of the elements under ``root`` are added to it on the way, hidden ones
     included: one walk of the tree serves the text and the :class:`DomIndex`.
-    Recursive, which is 40% faster than an explicit stack (benchmarks/bench_detect.py): the
-    HTML parser nests at most 255 levels (``huge_tree`` off), far inside Python's limit."""
+    Recursive, 15-20% faster than the explicit-stack generator it replaced (measured on fresh
+    trees of the benchmark pages): the HTML parser nests at most 255 levels (``huge_tree``
+    off), far inside Python's recursion limit."""
     out: list[tuple[str, Any, Any]] = []
     add = out.append
     if limit is not None:
@@ -328,7 +329,7 @@ def _texts(root: Any, hidden_tags: frozenset[str], limit: int | None = None,
                         if text:
                             add((text, child, inner))
                 elif tags is not None and len(child):
-                    tags.update(el.tag for el in child.iter(etree.Element))
+                    tags.update(e.tag for e in child.iter(etree.Element))
             text = child.tail
             if text:
                 add((text, el, block))

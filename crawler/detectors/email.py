@@ -25,6 +25,7 @@ _CFEMAIL = etree.XPath("descendant-or-self::*[@data-cfemail]")  # relative: 3x f
 _LOCAL = r"[a-z0-9][a-z0-9._%+\-]{0,63}"
 _DOMAIN = r"(?:[a-z0-9\u0400-\u04ff](?:[a-z0-9\u0400-\u04ff\-]{0,61}[a-z0-9\u0400-\u04ff])?\.)+[a-z\u0400-\u04ff]{2,24}"
 EMAIL_RE = re.compile(rf"(?<![\w.+\-]){_LOCAL}@{_DOMAIN}(?![\w\-])", re.I)
+_STRING_LITERAL = re.compile(r"'((?:[^'\\\n]|\\.)*)'|\"((?:[^\"\\\n]|\\.)*)\"")
 #: How far an address reaches around its "@": a local part has at most 64 characters, and
 #: SMTP caps a whole address at 254 (RFC 5321), so no address reaches 320 past its "@".
 _LOCAL_MAX, _REACH = 64, 320
@@ -49,7 +50,6 @@ def find_addresses(text: str) -> list[re.Match]:
         pos = m.end()
         at = text.find("@", pos)
     return out
-_STRING_LITERAL = re.compile(r"'((?:[^'\\\n]|\\.)*)'|\"((?:[^\"\\\n]|\\.)*)\"")
 
 
 @lru_cache(maxsize=1)
