@@ -210,9 +210,15 @@ def test_find_addresses_equals_a_full_regex_scan():
     rng = random.Random(7)
     texts = ["".join(rng.choice("ab.-_@ z0+Яя\n") for _ in range(rng.randint(0, 80))) for _ in range(5000)]
     texts += ["x" * 500 + " info@firm.ru " + "a@" * 300 + "b" * 70 + "@" + "c." * 200 + "ru",
-              "q" * 70 + "@firm.ru, " + "d-" * 200 + "@x.ru"]
+              "q" * 70 + "@firm.ru, " + "d-" * 200 + "@x.ru",
+              *(f"see a@{'cc.' * n}ru, b@firm.ru" for n in range(100, 106))]  # up to 319 past the "@"
     for text in texts:
         assert [m.span() for m in find_addresses(text)] == [m.span() for m in EMAIL_RE.finditer(text)], text
+    # past the 320-character reach (SMTP allows 254 in all) an overlong string is cut, the next address kept
+    text = f"see a@{'cc.' * 110}ru, b@firm.ru"
+    (first, second), (full_first, full_second) = find_addresses(text), EMAIL_RE.finditer(text)
+    assert first.start() == full_first.start() and first.end() - text.index("@") <= 320
+    assert second.span() == full_second.span()
 
 
 def test_phone_windows_cover_what_the_matcher_accepts():

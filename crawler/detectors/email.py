@@ -33,9 +33,10 @@ _LOCAL_MAX, _REACH = 64, 320
 
 def find_addresses(text: str) -> list[re.Match]:
     """``EMAIL_RE.finditer(text)``, read only around each "@": the regex would otherwise try
-    every position of the text (ten times the cost on a page). Matches are those of finditer:
-    every address holds one "@" and starts at most 64 characters before it (the lookbehind
-    still sees the text before the window)."""
+    every position of the text (ten times the cost on a page). Every address holds one "@" and
+    starts at most 64 characters before it (the lookbehind still sees the text before the
+    window), so the matches are those of finditer for every address that ends within 320
+    characters of its "@"; a longer string (SMTP allows 254 characters in all) may be cut."""
     out: list[re.Match] = []
     pos, at = 0, text.find("@")
     while at >= 0:
