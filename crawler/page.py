@@ -310,37 +310,41 @@ def _texts(root: Any, hidden_tags: frozenset[str], limit: int | None = None,
             if size[0] > limit:
                 raise _Enough
 
-    # each .text/.tail read decodes a new str from libxml2: read once, keep it
-    def walk(el: Any, block: Any) -> None:  # el: a visible element
-        text = el.text
-        if text:
-            add((text, el, block))
-        for child in el:
-            tag = child.tag
-            if tag.__class__ is str:  # not a comment
-                if tags is not None:
-                    tags.add(tag)
-                if tag not in hidden_tags:
-                    inner = child if tag not in INLINE else block
-                    if len(child):
-                        walk(child, inner)
-                    else:
-                        text = child.text
-                        if text:
-                            add((text, child, inner))
-                elif tags is not None and len(child):
-                    tags.update(e.tag for e in child.iter(etree.Element))
-            text = child.tail
-            if text:
-                add((text, el, block))
-
     tag = root.tag
     if isinstance(tag, str) and tag not in hidden_tags:
         try:
-            walk(root, root if tag not in INLINE else _block_of(root))
+            _walk(root, root if tag not in INLINE else _block_of(root), add, hidden_tags, tags)
         except _Enough:
             pass
     return out
+
+
+def _walk(el: Any, block: Any, add: Any, hidden_tags: frozenset[str], tags: set[str] | None) -> None:
+    """:func:`_texts` below ``el``, a visible element. A module function, not a closure: a
+    closure that calls itself is a reference cycle, which kept every page's tree alive until
+    the garbage collector's next full pass. Each ``.text``/``.tail`` read decodes a new str
+    from libxml2: read once, kept."""
+    text = el.text
+    if text:
+        add((text, el, block))
+    for child in el:
+        tag = child.tag
+        if tag.__class__ is str:  # not a comment
+            if tags is not None:
+                tags.add(tag)
+            if tag not in hidden_tags:
+                inner = child if tag not in INLINE else block
+                if len(child):
+                    _walk(child, inner, add, hidden_tags, tags)
+                else:
+                    text = child.text
+                    if text:
+                        add((text, child, inner))
+            elif tags is not None and len(child):
+                tags.update(e.tag for e in child.iter(etree.Element))
+        text = child.tail
+        if text:
+            add((text, el, block))
 
 
 def _block_of(el: Any) -> Any:

@@ -239,3 +239,22 @@ def test_phone_windows_cover_what_the_matcher_accepts():
     line = "ООО «Фирма», ИНН 7713793002, КПП 771301001, ОГРН 1147746877783, тел. +7 495 123-45-67"
     (start, end), = _windows(line, line, r["forbidden"], r["context"])
     assert line[start:end] == "ел. +7 495 123-45-67"  # the numbers after ИНН, КПП and ОГРН are not read
+
+
+def test_hostile_json_ld_costs_nothing_else():
+    """A JSON-LD block nested 100,000 deep (synthetic) made json.loads raise RecursionError, which
+    stopped every detector on the page; now it is skipped and the rest is found."""
+    from crawler.detectors import detect
+    from crawler.detectors.jsonld import loads, string_fields
+
+    deep = "[" * 100_000 + "]" * 100_000
+    body = f'<script type="application/ld+json">{deep}</script><p>Тел.: +7 495 123-45-67, info@firm.ru</p>'
+    found = {(e.channel, e.value) for e in detect(page(body))}
+    assert {("phone", "+74951234567"), ("email", "info@firm.ru")} <= found
+    assert loads(deep) is None and loads("{") is None
+    data = loads('{"a": {"Email": "x@firm.ru"}, "email": "y@firm.ru", "list": [{"EMAIL": "z@firm.ru"}, 5, null]}')
+    assert string_fields(data, frozenset({"email"})) == ["x@firm.ru", "y@firm.ru", "z@firm.ru"]  # document order
+    nested: object = "w@firm.ru"
+    for _ in range(5000):  # deeper than Python's recursion limit: the walk keeps its own stack
+        nested = {"x": [nested]} if not isinstance(nested, str) else {"email": nested}
+    assert string_fields(nested, frozenset({"email"})) == ["w@firm.ru"]

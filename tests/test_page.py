@@ -76,3 +76,31 @@ def test_index_counts_elements_the_text_walk_skips():
             '</select><template><p data-tpl>t</p></template></body></html>')
     index = ParsedPage(Page("https://firm.ru/", html)).index
     assert {"html", "head", "meta", "script", "body", "noscript", "select", "option"} <= index.tags
+
+
+def test_detection_leaves_no_cyclic_garbage():
+    """Every page's tree is freed when its last reference goes, not at the collector's next pass:
+    a recursive closure (a reference cycle) once held each page's tree and texts (synthetic
+    pages plus the paired detector fixtures, all five detectors run)."""
+    import gc
+    from pathlib import Path
+
+    from crawler.detectors import detect
+
+    cases = sorted((Path(__file__).parent / "fixtures" / "detectors").rglob("*.html"))
+    pages = [p.read_bytes().decode("utf-8", "replace") for p in cases]
+    pages.append('<form><select><option>x</option></select><input name=phone><textarea></textarea>'
+                 '<button>Отправить</button></form><script type="application/ld+json">'
+                 '{"telephone": "+7 495 123-45-67", "email": "info@firm.ru"}</script>')
+    detect(Page("https://firm.ru/", pages[-1]))  # load the tables first
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        gc.collect()
+        for html in pages:
+            detect(Page("https://firm.ru/", html))
+        assert gc.collect() == 0
+    finally:
+        if enabled:
+            gc.enable()
+    assert len(pages) > 5

@@ -7,7 +7,6 @@ addresses a visitor cannot see are recorded with ``counted=False``.
 from __future__ import annotations
 
 import html
-import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +15,7 @@ from urllib.parse import unquote
 import yaml
 from lxml import etree
 
+from crawler.detectors import jsonld
 from crawler.evidence import Evidence, make_snippet
 from crawler.page import ParsedPage, element_snippet
 
@@ -29,6 +29,7 @@ _STRING_LITERAL = re.compile(r"'((?:[^'\\\n]|\\.)*)'|\"((?:[^\"\\\n]|\\.)*)\"")
 #: How far an address reaches around its "@": a local part has at most 64 characters, and
 #: SMTP caps a whole address at 254 (RFC 5321), so no address reaches 320 past its "@".
 _LOCAL_MAX, _REACH = 64, 320
+_EMAIL_KEYS = frozenset({"email"})
 
 
 def find_addresses(text: str) -> list[re.Match]:
@@ -202,23 +203,8 @@ def _joomla(script: str) -> list[str]:
 
 
 def _jsonld_emails(text: str) -> list[str]:
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, ValueError):
+    data = jsonld.loads(text)
+    if data is None:
         return [m.group(0) for m in find_addresses(text)]
-    out: list[str] = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key.lower() == "email" and isinstance(value, str):
-                    out.append(value.removeprefix("mailto:"))
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(data)
-    return out
+    return [value.removeprefix("mailto:") for value in jsonld.string_fields(data, _EMAIL_KEYS)]
 
