@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 from lxml import etree
 
+from crawler import jsonld
 from crawler.urls import absolute, tld_of
 
 #: Elements whose text a visitor never reads as content.
@@ -142,7 +143,7 @@ class ParsedPage:
         source = page.rendered_html if page.rendered_html is not None else page.html
         self.source: str = source or ""
         self.tree, self._data = _parse(self.source)
-        base = next((el.get("href") for el in self.tree.iter("base") if el.get("href") is not None), None)
+        base = next((href for el in self.tree.iter("base") if (href := el.get("href")) is not None), None)
         self.base_url = absolute(page.url, base) or page.url if base is not None else page.url
 
     # -- views ---------------------------------------------------------------
@@ -230,6 +231,13 @@ class ParsedPage:
         return out
 
     @cached_property
+    def json_ld(self) -> list[tuple[Script, Any]]:
+        """JSON-LD blocks, parsed once for every detector: (script, data), data None when the
+        block is not JSON or too deep to parse (:func:`crawler.jsonld.loads`)."""
+        return [(script, jsonld.loads(script.text)) for script in self.scripts
+                if script.text and (script.element.get("type") or "").lower() == "application/ld+json"]
+
+    @cached_property
     def index(self) -> DomIndex:
         """Tags, ids, class tokens and attribute names, so that selectors of absent widgets cost
         a lookup instead of a walk of the tree. Tags come from the text walk (:attr:`text_items`);
@@ -247,12 +255,10 @@ class ParsedPage:
 
     @cached_property
     def forms(self) -> list[Any]:
-        return list(self.tree.iter("form")) if "form" in self.index.tags else []
+        return list(self.tree.iter("form"))  # lxml filters by tag in C: no index needed
 
     @cached_property
     def iframes(self) -> list[tuple[str, Any]]:
-        if "iframe" not in self.index.tags:
-            return []
         return [
             (absolute(self.base_url, el.get("src") or el.get("data-src") or "") or "", el)
             for el in self.tree.iter("iframe")

@@ -245,7 +245,7 @@ def test_hostile_json_ld_costs_nothing_else():
     """A JSON-LD block nested 100,000 deep (synthetic) made json.loads raise RecursionError, which
     stopped every detector on the page; now it is skipped and the rest is found."""
     from crawler.detectors import detect
-    from crawler.detectors.jsonld import loads, string_fields
+    from crawler.jsonld import loads, string_fields
 
     deep = "[" * 100_000 + "]" * 100_000
     body = f'<script type="application/ld+json">{deep}</script><p>Тел.: +7 495 123-45-67, info@firm.ru</p>'

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 import yaml
 from lxml import etree
 
-from crawler.detectors import jsonld
+from crawler import jsonld
 from crawler.evidence import Evidence, make_snippet
 from crawler.page import ParsedPage, element_snippet
 
@@ -122,10 +122,9 @@ def detect(page: ParsedPage) -> list[Evidence]:
     # one text node per line: an address cannot span a line break, so one pass over all the
     # nodes finds what a pass per node finds; the obfuscated forms stay per node
     joined = "\n".join(page.text_nodes)
-    if "@" in joined:
-        for m in find_addresses(joined):
-            start, end = joined.rfind("\n", 0, m.start()) + 1, joined.find("\n", m.end())
-            add(m.group(0), "text", "email.text", joined[start:end if end >= 0 else len(joined)])
+    for m in find_addresses(joined):
+        start, end = joined.rfind("\n", 0, m.start()) + 1, joined.find("\n", m.end())
+        add(m.group(0), "text", "email.text", joined[start:end if end >= 0 else len(joined)])
     if r["hint"].search(joined):
         for text in page.text_nodes:
             if ("[" in text or "(" in text or "{" in text or "<" in text) and r["hint"].search(text):
@@ -137,13 +136,13 @@ def detect(page: ParsedPage) -> list[Evidence]:
         for m in find_addresses(glued):
             add(m.group(0), "text", "email.split", glued)
 
+    json_ld = {id(script): data for script, data in page.json_ld}  # parsed once per page
     for script in page.scripts:
         text = script.text
         if not text:
             continue
-        kind = (script.element.get("type") or "").lower()
-        if kind == "application/ld+json":
-            for address in _jsonld_emails(text):
+        if id(script) in json_ld:
+            for address in _jsonld_emails(text, json_ld[id(script)]):
                 add(address, "jsonld", "email.jsonld", text, counted=False)
         elif "document.write" in text and ("&#64;" in text or "@" in text):
             for address in _joomla(text):
@@ -202,8 +201,8 @@ def _joomla(script: str) -> list[str]:
     return [m.group(0) for m in find_addresses(joined)]
 
 
-def _jsonld_emails(text: str) -> list[str]:
-    data = jsonld.loads(text)
+def _jsonld_emails(text: str, data: object) -> list[str]:
+    """Addresses of a JSON-LD block: its "email" fields, or a text scan when it is not JSON."""
     if data is None:
         return [m.group(0) for m in find_addresses(text)]
     return [value.removeprefix("mailto:") for value in jsonld.string_fields(data, _EMAIL_KEYS)]

@@ -17,7 +17,7 @@ import phonenumbers
 import yaml
 from phonenumbers import PhoneNumberFormat, PhoneNumberMatcher
 
-from crawler.detectors import jsonld
+from crawler import jsonld
 from crawler.evidence import Evidence, make_snippet
 from crawler.page import ParsedPage, element_snippet, matches_by_line
 
@@ -173,15 +173,9 @@ def detect(page: ParsedPage) -> list[Evidence]:
             rule = "phone.text" if any(flat in node for node in nodes) else "phone.split"
             add(match.number, "text", rule, line[max(0, start - 40):end + 20], detail)
 
-    for script in page.scripts:
-        if (script.element.get("type") or "").lower() == "application/ld+json" and script.text:
-            for raw in _jsonld_phones(script.text):
-                number = parse_href(raw, region)
-                if number is not None and phonenumbers.is_valid_number(number):
-                    add(number, "jsonld", "phone.jsonld", script.text, counted=False)
+    for script, data in page.json_ld:
+        for raw in jsonld.string_fields(data, _PHONE_KEYS) if data is not None else ():
+            number = parse_href(raw, region)
+            if number is not None and phonenumbers.is_valid_number(number):
+                add(number, "jsonld", "phone.jsonld", script.text, counted=False)
     return found
-
-
-def _jsonld_phones(text: str) -> list[str]:
-    data = jsonld.loads(text)
-    return [] if data is None else jsonld.string_fields(data, _PHONE_KEYS)
