@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-
-from crawler.evidence import CHANNELS
+from chanaudit.crawler.evidence import CHANNELS
 
 
 def detection_accuracy(audit: pd.DataFrame, truth: pd.DataFrame, key: str = "slug",

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
-
-from analysis.intervals import proportion_ci
-from analysis.prevalence import ok_sites
-from crawler.evidence import CHANNELS
+from chanaudit.analysis.intervals import proportion_ci
+from chanaudit.analysis.prevalence import ok_sites
+from chanaudit.crawler.evidence import CHANNELS
 
 
 def _row(k: int, n: int, method: str, conf: float) -> dict:

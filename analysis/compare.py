@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from chanaudit.analysis.intervals import newcombe_difference, proportion_ci
+from chanaudit.analysis.prevalence import ok_sites
+from chanaudit.crawler.evidence import CHANNELS
 from scipy.stats import chi2_contingency, fisher_exact, norm
-
-from analysis.intervals import newcombe_difference, proportion_ci
-from analysis.prevalence import ok_sites
-from crawler.evidence import CHANNELS
 
 
 def compare_groups(sites: pd.DataFrame, group_col: str, channels, method: str = "wilson", conf: float = 0.95,

@@ -12,8 +12,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-
-from analysis.studies import Study
+from chanaudit.analysis.studies import Study
 
 _EPS = 1e-12
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import yaml
-
-from datasets import ROOT
+from chanaudit.datasets import ROOT
 
 
 @lru_cache(maxsize=1)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
-
-from analysis.intervals import proportion_ci
-from analysis.labels import label
-from crawler.evidence import CHANNELS
+from chanaudit.analysis.intervals import proportion_ci
+from chanaudit.analysis.labels import label
+from chanaudit.crawler.evidence import CHANNELS
 
 
 def ok_sites(sites: pd.DataFrame) -> pd.DataFrame:

@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-
-from analysis.expr import ExpressionError, names
-from datasets import ROOT
+from chanaudit.analysis.expr import ExpressionError, names
+from chanaudit.datasets import ROOT
 
 STUDIES = ROOT / "studies"
 

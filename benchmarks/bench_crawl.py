@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.config import AuditConfig  # noqa: E402
-from crawler.runner import run_audit  # noqa: E402
-from crawler.testing.server import Site, SiteServer  # noqa: E402
+from chanaudit.crawler.config import AuditConfig  # noqa: E402
+from chanaudit.crawler.runner import run_audit  # noqa: E402
+from chanaudit.crawler.testing.server import Site, SiteServer  # noqa: E402
 
 BASIC = ROOT / "tests" / "fixtures" / "sites" / "basic"
 REQUESTS_PER_SITE = 4

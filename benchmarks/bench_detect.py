@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.detectors import detect  # noqa: E402
-from crawler.page import Page, ParsedPage  # noqa: E402
+from chanaudit.crawler.detectors import detect  # noqa: E402
+from chanaudit.crawler.page import Page, ParsedPage  # noqa: E402
 
 REALSITES = Path(os.environ.get("CHANAUDIT_REALSITES", ROOT.parent / "shared" / "realsites")) / "sites"
 if not REALSITES.is_dir():
@@ -107,9 +107,8 @@ def lxml_views(html: str):
 
 def lxml_html_views(html: str):
     """The same views over lxml.html's tree (its Python element-class lookup), the parser used before."""
+    import chanaudit.crawler.page as page_module
     import lxml.html
-
-    import crawler.page as page_module
 
     saved = page_module._HTML_PARSER
     page_module._HTML_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=False, recover=True)

@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from chanaudit.datasets import ROOT as DATASETS
 from chanaudit.tables import read_csv, write_csv
-from datasets import ROOT as DATASETS
 
 Say = Callable[[str], None]
 
@@ -37,7 +37,7 @@ class DemoResult:
 
 def serve_market(market) -> list:
     """Sites for :class:`crawler.testing.server.SiteServer` from a generated market."""
-    from crawler.testing.server import Site
+    from chanaudit.crawler.testing.server import Site
 
     sites = []
     for entry in market.sites:
@@ -50,11 +50,11 @@ def serve_market(market) -> list:
 
 def run_demo(out: Path, n_sites: int = 320, seed: int = 2016, lang: str = "ru", render: str = "auto",
              survey_n: int = 400, say: Say = print, progress=None) -> DemoResult:
-    from analysis.accuracy import detection_accuracy
-    from crawler.config import AuditConfig
-    from crawler.runner import run_audit
-    from crawler.testing.market import generate_market
-    from crawler.testing.server import SiteServer
+    from chanaudit.analysis.accuracy import detection_accuracy
+    from chanaudit.crawler.config import AuditConfig
+    from chanaudit.crawler.runner import run_audit
+    from chanaudit.crawler.testing.market import generate_market
+    from chanaudit.crawler.testing.server import SiteServer
 
     out = Path(out)
     result = DemoResult(out)
@@ -113,9 +113,9 @@ def run_demo(out: Path, n_sites: int = 320, seed: int = 2016, lang: str = "ru", 
 
 
 def _scoring(sites: pd.DataFrame, audit_dir: Path) -> dict[str, pd.DataFrame]:
-    from scoring.rank import score_sites, top_n
-    from scoring.sensitivity import rank_sensitivity
-    from scoring.weights import default_weights
+    from chanaudit.scoring.rank import score_sites, top_n
+    from chanaudit.scoring.sensitivity import rank_sensitivity
+    from chanaudit.scoring.weights import default_weights
 
     weights = default_weights()
     scored = score_sites(sites, weights)
@@ -128,11 +128,11 @@ def _scoring(sites: pd.DataFrame, audit_dir: Path) -> dict[str, pd.DataFrame]:
 
 
 def _analysis(sites: pd.DataFrame, audit_dir: Path) -> dict[str, pd.DataFrame]:
-    from analysis.combinations import channel_counts, combinations
-    from analysis.compare import grouped_comparison
-    from analysis.prevalence import prevalence
-    from analysis.reproduce import reproduce
-    from analysis.studies import load_study
+    from chanaudit.analysis.combinations import channel_counts, combinations
+    from chanaudit.analysis.compare import grouped_comparison
+    from chanaudit.analysis.prevalence import prevalence
+    from chanaudit.analysis.reproduce import reproduce
+    from chanaudit.analysis.studies import load_study
 
     tables = {
         "prevalence": prevalence(sites),
@@ -150,12 +150,12 @@ def _analysis(sites: pd.DataFrame, audit_dir: Path) -> dict[str, pd.DataFrame]:
 
 
 def _survey(sites: pd.DataFrame, audit_dir: Path, n: int, seed: int) -> dict[str, pd.DataFrame]:
-    from analysis.reproduce import reproduce
-    from analysis.studies import load_study
-    from survey.codebook import load_codebook
-    from survey.importer import import_survey
-    from survey.join import join_audit
-    from survey.synthetic import generate_survey
+    from chanaudit.analysis.reproduce import reproduce
+    from chanaudit.analysis.studies import load_study
+    from chanaudit.survey.codebook import load_codebook
+    from chanaudit.survey.importer import import_survey
+    from chanaudit.survey.join import join_audit
+    from chanaudit.survey.synthetic import generate_survey
 
     survey_dir = audit_dir.parent / "survey"
     survey_dir.mkdir(parents=True, exist_ok=True)
@@ -169,8 +169,8 @@ def _survey(sites: pd.DataFrame, audit_dir: Path, n: int, seed: int) -> dict[str
     write_csv(joined.frame, survey_dir / "joined.csv")
     figures = reproduce(imported.frame, load_study(STUDY_2026))
     write_csv(figures, audit_dir / f"reproduce-{STUDY_2026}.csv")
-    from survey.analyses import headline_figures, sla_regression, tool_vs_sla
-    from survey.weighting import rake
+    from chanaudit.survey.analyses import headline_figures, sla_regression, tool_vs_sla
+    from chanaudit.survey.weighting import rake
 
     margins = yaml.safe_load((DATASETS / "survey" / "population-margins.yaml").read_text(encoding="utf-8"))
     weights = rake(imported.frame, margins)
@@ -189,7 +189,7 @@ def _survey(sites: pd.DataFrame, audit_dir: Path, n: int, seed: int) -> dict[str
 
 
 def _report(tables: dict[str, pd.DataFrame], audit_dir: Path, lang: str, manifest: dict) -> dict[str, Path]:
-    from reports.document import build_report
+    from chanaudit.reports.document import build_report
 
     sites = read_csv(audit_dir / "sites.csv")
     evidence = read_csv(audit_dir / "evidence.csv")

@@ -18,11 +18,10 @@ class NotHtml(Exception):
 
 def classify(failure: Failure | BaseException) -> tuple[str, str, int | None]:
     """(status, detail, http_status) for a download failure."""
+    from chanaudit.crawler.middlewares import BlockedAddress
     from scrapy import exceptions as sx
     from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
     from scrapy.spidermiddlewares.httperror import HttpError
-
-    from crawler.middlewares import BlockedAddress
 
     exc = failure.value if isinstance(failure, Failure) else failure
     name = type(exc).__name__

@@ -6,10 +6,10 @@ import socket
 import urllib.request
 from urllib.parse import urlsplit
 
-from crawler.config import AuditConfig
-from crawler.decoding import decode_html, is_html
-from crawler.middlewares import non_public
-from crawler.page import Page
+from chanaudit.crawler.config import AuditConfig
+from chanaudit.crawler.decoding import decode_html, is_html
+from chanaudit.crawler.middlewares import non_public
+from chanaudit.crawler.page import Page
 
 
 class FetchError(Exception):

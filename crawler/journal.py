@@ -12,7 +12,7 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-from crawler.evidence import Evidence
+from chanaudit.crawler.evidence import Evidence
 
 JOURNAL = "journal.jsonl"
 

@@ -15,9 +15,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import yaml
-
-from crawler.page import ParsedPage
-from crawler.urls import same_site, strip_fragment
+from chanaudit.crawler.page import ParsedPage
+from chanaudit.crawler.urls import same_site, strip_fragment
 
 _DATA = Path(__file__).parent / "signatures" / "navigation.yaml"
 

@@ -8,10 +8,11 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from chanaudit.crawler.evidence import CHANNELS
+from chanaudit.crawler.sites import SiteList
+
 from chanaudit import __version__
 from chanaudit.tables import write_csv
-from crawler.evidence import CHANNELS
-from crawler.sites import SiteList
 
 SITE_COLUMNS = [
     "site_id", "input", "url", "final_url", "status", "status_detail", "http_status", "pages", "rendered",

@@ -15,10 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
+from chanaudit.crawler import jsonld
+from chanaudit.crawler.urls import absolute, tld_of
 from lxml import etree
-
-from crawler import jsonld
-from crawler.urls import absolute, tld_of
 
 #: Elements whose text a visitor never reads as content.
 _INVISIBLE = ("script", "style", "template", "noscript", "head", "title", "textarea", "select", "option")

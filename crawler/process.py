@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.config import CHROMIUM_ARGS, AuditConfig
-from crawler.journal import Journal
+from chanaudit.crawler.config import CHROMIUM_ARGS, AuditConfig
+from chanaudit.crawler.journal import Journal
 
 
 def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
@@ -42,8 +42,8 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
         "LOG_FILE": log_file,
         "LOG_FILE_APPEND": True,
         "CHANAUDIT_ALLOW_PRIVATE": cfg.allow_private,
-        "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.SiteSlotMiddleware": 40,
-                                   "crawler.middlewares.AddressGuardMiddleware": 50},
+        "DOWNLOADER_MIDDLEWARES": {"chanaudit.crawler.middlewares.SiteSlotMiddleware": 40,
+                                   "chanaudit.crawler.middlewares.AddressGuardMiddleware": 50},
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         # No listening ports in a crawler: telnet console and remote control off.
         "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None,
@@ -51,7 +51,7 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
     }
     if cfg.render != "never" and Path(cfg.chromium).exists():
         # the module Scrapy loads abort_request from (this file may also run as __main__)
-        import crawler.process as module
+        import chanaudit.crawler.process as module
 
         module.BROWSER_POLICY.update(third_party_scripts=cfg.third_party_scripts, allow_private=cfg.allow_private)
         handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
@@ -62,7 +62,7 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
             "PLAYWRIGHT_MAX_CONTEXTS": 1,
             "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": cfg.render_pages,
             "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": cfg.render_timeout * 1000,
-            "PLAYWRIGHT_ABORT_REQUEST": "crawler.process.abort_request",
+            "PLAYWRIGHT_ABORT_REQUEST": "chanaudit.crawler.process.abort_request",
         })
     return settings
 
@@ -102,7 +102,7 @@ async def _public(host: str) -> bool:
     if BROWSER_POLICY["allow_private"]:
         return True
     if host not in _PUBLIC_HOSTS:
-        from crawler.middlewares import addresses_of, non_public
+        from chanaudit.crawler.middlewares import addresses_of, non_public
 
         try:
             addresses = await addresses_of(host.strip("[]"))
@@ -124,9 +124,8 @@ def _watch_parent(parent_pid: int) -> None:
 
 
 def main(job_path: str) -> int:
+    from chanaudit.crawler.spider import AuditSpider
     from scrapy.crawler import CrawlerProcess
-
-    from crawler.spider import AuditSpider
 
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     cfg = AuditConfig.from_dict(job["config"])

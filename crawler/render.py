@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.page import ParsedPage
+from chanaudit.crawler.page import ParsedPage
 
 _INJECT = re.compile(r"createElement\(\s*['\"]script['\"]\s*\)|document\.write\s*\(", re.I)
 #: Analytics snippets inject scripts too but never a support channel.
@@ -26,7 +26,7 @@ def needs_rendering(page: ParsedPage, evidence=None) -> str | None:
     if evidence is not None and any(ev.channel == "chat" for ev in evidence):
         return None
     try:
-        from crawler.detectors.chat import needs_rendering as chat_hint
+        from chanaudit.crawler.detectors.chat import needs_rendering as chat_hint
     except ImportError:  # pragma: no cover - the chat detector always ships
         chat_hint = None
     if chat_hint is not None:

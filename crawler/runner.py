@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.config import AuditConfig
-from crawler.journal import JOURNAL, count_lines, journal_files, read_journal, repair
-from crawler.output import base_manifest, write_outputs
-from crawler.sites import SiteList, read_sites
-from crawler.urls import InvalidSiteInput, normalize_site_url
+from chanaudit.crawler.config import AuditConfig
+from chanaudit.crawler.journal import JOURNAL, count_lines, journal_files, read_journal, repair
+from chanaudit.crawler.output import base_manifest, write_outputs
+from chanaudit.crawler.sites import SiteList, read_sites
+from chanaudit.crawler.urls import InvalidSiteInput, normalize_site_url
 
 
 class AuditError(Exception):
@@ -107,7 +107,6 @@ def _crawl(pending, config: AuditConfig, out: Path, journal_path: Path, total: i
     n = worker_count(config, len(pending))
     env = dict(os.environ)
     env.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
     children, jobs = [], []
     cfg = config.as_dict()
     cfg["concurrency"] = max(1, config.concurrency // n)
@@ -123,7 +122,7 @@ def _crawl(pending, config: AuditConfig, out: Path, journal_path: Path, total: i
             job_path = out / f".job.{k}.json"
             job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
             jobs.append(job_path)
-            children.append(subprocess.Popen([sys.executable, "-m", "crawler.process", str(job_path)], env=env,
+            children.append(subprocess.Popen([sys.executable, "-m", "chanaudit.crawler.process", str(job_path)], env=env,
                                              stdout=err, stderr=err))
         try:
             while any(c.poll() is None for c in children):

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from chanaudit.crawler.urls import InvalidSiteInput, normalize_site_url
 
 from chanaudit.tables import TableError, read_table
-from crawler.urls import InvalidSiteInput, normalize_site_url
 
 #: Accepted names of the site column, most specific first (case-insensitive).
 SITE_COLUMNS = ("url", "domain", "site", "website", "homepage", "сайт", "адрес сайта", "адрес", "домен", "web")

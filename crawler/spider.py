@@ -13,16 +13,15 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import scrapy
+from chanaudit.crawler.config import AuditConfig
+from chanaudit.crawler.decoding import decode_html, is_html
+from chanaudit.crawler.detectors import detect
+from chanaudit.crawler.evidence import CHANNELS, Evidence, site_channels
+from chanaudit.crawler.failures import classify
+from chanaudit.crawler.navigation import find_targets
+from chanaudit.crawler.page import Page, ParsedPage
+from chanaudit.crawler.render import needs_rendering
 from scrapy.http import TextResponse
-
-from crawler.config import AuditConfig
-from crawler.decoding import decode_html, is_html
-from crawler.detectors import detect
-from crawler.evidence import CHANNELS, Evidence, site_channels
-from crawler.failures import classify
-from crawler.navigation import find_targets
-from crawler.page import Page, ParsedPage
-from crawler.render import needs_rendering
 
 
 @dataclass
@@ -57,8 +56,8 @@ class SiteState:
 
 
 def score_of(flags: dict[str, int]) -> float:
-    from scoring.rank import score_flags
-    from scoring.weights import default_weights
+    from chanaudit.scoring.rank import score_flags
+    from chanaudit.scoring.weights import default_weights
 
     return score_flags(flags, default_weights())
 

@@ -1,1 +1,1 @@
-"""Publication charts (matplotlib) and the report document, drawn from analysis tables."""
+"""Publication charts (matplotlib) and the report document, drawn from chanaudit.analysis tables."""

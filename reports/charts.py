@@ -11,9 +11,16 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-
-from analysis.labels import label
-from reports.style import PALETTE, decimals, group_labels, group_var_label, new_axes, pct, text
+from chanaudit.analysis.labels import label
+from chanaudit.reports.style import (
+    PALETTE,
+    decimals,
+    group_labels,
+    group_var_label,
+    new_axes,
+    pct,
+    text,
+)
 
 CHANNELS = ("email", "phone", "chat", "form", "portal")
 
@@ -113,7 +120,7 @@ def plot_upset(table: pd.DataFrame, ax=None, lang: str = "ru", top: int = 12):
     """UpSet: bars of the number of sites per exact channel set, and the dot matrix of the sets."""
     t = table.head(top).reset_index(drop=True)
     if ax is None:
-        from reports.style import apply
+        from chanaudit.reports.style import apply
 
         apply()
         _fig, (ax, mat) = plt.subplots(2, 1, figsize=(7.0, 4.8), gridspec_kw={"height_ratios": [2.2, 1.3]},

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from chanaudit.analysis.labels import label
+from chanaudit.analysis.reproduce import VERDICT_LABELS, verdict_label
+from chanaudit.analysis.studies import StudySpecError, load_study
+from chanaudit.reports import charts
+from chanaudit.reports.style import entry, group_labels, group_var_label, lang_of, text, texts
+from chanaudit.scoring.weights import default_weights
 
-from analysis.labels import label
-from analysis.reproduce import VERDICT_LABELS, verdict_label
-from analysis.studies import StudySpecError, load_study
 from chanaudit.numbers import fmt_ci, fmt_int, fmt_num, fmt_p, fmt_pct, is_missing  # noqa: F401 (re-exported)
-from reports import charts
-from reports.style import entry, group_labels, group_var_label, lang_of, text, texts
-from scoring.weights import default_weights
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

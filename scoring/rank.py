@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pandas as pd
-
-from crawler.evidence import CHANNELS
+from chanaudit.crawler.evidence import CHANNELS
 
 
 def score_flags(flags: Mapping[str, int | None], weights: Mapping[str, float]) -> float:

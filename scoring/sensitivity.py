@@ -13,9 +13,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from chanaudit.crawler.evidence import CHANNELS
 from scipy.stats import kendalltau, rankdata
-
-from crawler.evidence import CHANNELS
 
 
 def rank_sensitivity(sites: pd.DataFrame, weights: Mapping[str, float], n_draws: int = 1000,

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
-from crawler.evidence import CHANNELS
-from datasets import ROOT as DATASETS
+from chanaudit.crawler.evidence import CHANNELS
+from chanaudit.datasets import ROOT as DATASETS
 
 DEFAULT_FILE = DATASETS / "weights" / "okdesk-2016.toml"
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from chanaudit.analysis.expr import evaluate
+from chanaudit.analysis.regression import logistic
+from chanaudit.analysis.studies import load_study
+from chanaudit.survey.weighting import weighted_proportion
 from scipy.stats import chi2_contingency, norm
-
-from analysis.expr import evaluate
-from analysis.regression import logistic
-from analysis.studies import load_study
-from survey.weighting import weighted_proportion
 
 STUDY = "okdesk-2026-survey"
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-
-from datasets import ROOT
+from chanaudit.datasets import ROOT
 
 DEFAULT = ROOT / "codebooks" / "okdesk-2026.yaml"
 TYPES = ("binary", "categorical", "integer", "number", "text", "url", "pii")

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from chanaudit.survey.codebook import Codebook, Variable, fold, load_codebook
+from chanaudit.survey.pseudonymise import pseudonym, salt_from
 
 from chanaudit.tables import read_table
-from survey.codebook import Codebook, Variable, fold, load_codebook
-from survey.pseudonymise import pseudonym, salt_from
 
 
 class UnknownColumns(ValueError):

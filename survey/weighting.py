@@ -11,8 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-
-from analysis.intervals import wilson
+from chanaudit.analysis.intervals import wilson
 
 
 class WeightingError(ValueError):

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.evidence import CHANNELS
+from chanaudit.crawler.evidence import CHANNELS
 
 
 def _find_root() -> Path:

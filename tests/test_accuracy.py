@@ -1,7 +1,6 @@
 import pandas as pd
 import pytest
-
-from analysis.accuracy import detection_accuracy
+from chanaudit.analysis.accuracy import detection_accuracy
 
 
 def test_detection_accuracy_hand_counts():

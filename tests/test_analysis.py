@@ -6,17 +6,17 @@ import math
 
 import pandas as pd
 import pytest
+from chanaudit.analysis.combinations import channel_counts, combinations
+from chanaudit.analysis.compare import compare_groups, two_proportion
+from chanaudit.analysis.consistency import compatible_counts, feasible_sizes, ranges
+from chanaudit.analysis.expr import ExpressionError, evaluate
+from chanaudit.analysis.intervals import UnknownMethod, clopper_pearson, proportion_ci, wilson
+from chanaudit.analysis.prevalence import prevalence
+from chanaudit.analysis.regression import logistic
+from chanaudit.analysis.reproduce import reproduce
+from chanaudit.analysis.studies import StudySpecError, load_study
 from typer.testing import CliRunner
 
-from analysis.combinations import channel_counts, combinations
-from analysis.compare import compare_groups, two_proportion
-from analysis.consistency import compatible_counts, feasible_sizes, ranges
-from analysis.expr import ExpressionError, evaluate
-from analysis.intervals import UnknownMethod, clopper_pearson, proportion_ci, wilson
-from analysis.prevalence import prevalence
-from analysis.regression import logistic
-from analysis.reproduce import reproduce
-from analysis.studies import StudySpecError, load_study
 from chanaudit.cli import app
 from chanaudit.tables import write_csv
 
@@ -201,7 +201,7 @@ def test_cli_analyze_reproduce_check(tmp_path):
 # --- verdict labels and folded group comparisons -------------------------------------
 
 def test_reproduce_labels_every_verdict_in_both_languages():
-    from analysis.reproduce import VERDICT_LABELS
+    from chanaudit.analysis.reproduce import VERDICT_LABELS
 
     result = reproduce(audit(), load_study("okdesk-2016-it-outsourcing")).set_index("figure_id")
     assert result.loc["email", "verdict"] == "consistent"  # the codes stay the contract
@@ -232,7 +232,7 @@ def cities() -> pd.DataFrame:
 
 
 def test_grouped_comparison_folds_small_groups_into_other():
-    from analysis.compare import fold_small_groups, grouped_comparison
+    from chanaudit.analysis.compare import fold_small_groups, grouped_comparison
 
     folded, small = fold_small_groups(cities(), "city", min_n=10)
     assert small == ["W", "Y", "Z"]

@@ -7,8 +7,7 @@ import asyncio
 from types import SimpleNamespace
 
 import pytest
-
-from crawler import process
+from chanaudit.crawler import process
 
 PAGE = "https://firm.ru/contacts/"
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from chanaudit.crawler.config import AuditConfig
+from chanaudit.crawler.runner import run_audit
+from chanaudit.crawler.testing.server import Site, SiteServer
 
 from chanaudit.tables import read_csv
-from crawler.config import AuditConfig
-from crawler.runner import run_audit
-from crawler.testing.server import Site, SiteServer
 from tests.conftest import FIXTURES, write_sites_csv
 
 pytestmark = pytest.mark.slow
@@ -150,7 +150,7 @@ def test_private_address_refused_by_default(tmp_path):
 
 
 def test_refuses_to_overwrite_a_run(tmp_path):
-    from crawler.runner import AuditError
+    from chanaudit.crawler.runner import AuditError
 
     with SiteServer([Site("basic", root=BASIC)]) as server:
         csv_path = write_sites_csv(tmp_path / "in.csv", [{"url": server.url("basic")}])

@@ -1,4 +1,4 @@
-from crawler.decoding import decode_html, is_html
+from chanaudit.crawler.decoding import decode_html, is_html
 
 TEXT = "<html><body><p>Служба поддержки: звоните нам</p></body></html>"
 

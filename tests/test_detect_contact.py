@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
-from crawler.detectors import email, phone
-from crawler.detectors.email import decode_cfemail
-from crawler.page import Page, ParsedPage
+from chanaudit.crawler.detectors import email, phone
+from chanaudit.crawler.detectors.email import decode_cfemail
+from chanaudit.crawler.page import Page, ParsedPage
 
 
 def page(body: str, url: str = "https://firm.ru/", lang: str = "ru", region: str | None = None) -> ParsedPage:
@@ -205,7 +204,7 @@ def test_find_addresses_equals_a_full_regex_scan():
     long local parts and domains that cross the read window included)."""
     import random
 
-    from crawler.detectors.email import EMAIL_RE, find_addresses
+    from chanaudit.crawler.detectors.email import EMAIL_RE, find_addresses
 
     rng = random.Random(7)
     texts = ["".join(rng.choice("ab.-_@ z0+Яя\n") for _ in range(rng.randint(0, 80))) for _ in range(5000)]
@@ -227,8 +226,7 @@ def test_phone_windows_cover_what_the_matcher_accepts():
     import re
 
     import phonenumbers.phonenumberutil as pnu
-
-    from crawler.detectors.phone import PUNCTUATION_CLASS, _windows, rules
+    from chanaudit.crawler.detectors.phone import PUNCTUATION_CLASS, _windows, rules
 
     ours, theirs = re.compile(f"[{PUNCTUATION_CLASS}]"), re.compile(f"[{pnu._VALID_PUNCTUATION}{pnu._PLUS_CHARS}]")
     assert all(bool(ours.match(chr(c))) == bool(theirs.match(chr(c))) for c in range(0x3100))
@@ -244,8 +242,8 @@ def test_phone_windows_cover_what_the_matcher_accepts():
 def test_hostile_json_ld_costs_nothing_else():
     """A JSON-LD block nested 100,000 deep (synthetic) made json.loads raise RecursionError, which
     stopped every detector on the page; now it is skipped and the rest is found."""
-    from crawler.detectors import detect
-    from crawler.jsonld import loads, string_fields
+    from chanaudit.crawler.detectors import detect
+    from chanaudit.crawler.jsonld import loads, string_fields
 
     deep = "[" * 100_000 + "]" * 100_000
     body = f'<script type="application/ld+json">{deep}</script><p>Тел.: +7 495 123-45-67, info@firm.ru</p>'

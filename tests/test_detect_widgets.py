@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from crawler.detectors import chat, form, portal
-from crawler.detectors.chat import strip_js_comments
-from crawler.page import Page, ParsedPage
-from crawler.render import needs_rendering
+from chanaudit.crawler.detectors import chat, form, portal
+from chanaudit.crawler.detectors.chat import strip_js_comments
+from chanaudit.crawler.page import Page, ParsedPage
+from chanaudit.crawler.render import needs_rendering
 
 
 def page(body: str, url: str = "https://firm.ru/") -> ParsedPage:

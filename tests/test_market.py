@@ -19,8 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 import phonenumbers
 import pytest
-
-from crawler.testing.market import (
+from chanaudit.crawler.testing.market import (
     CHANNELS,
     JOINT,
     ONE_CLICK_ROLES,

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from crawler.navigation import find_targets
-from crawler.page import Page, ParsedPage
+from chanaudit.crawler.navigation import find_targets
+from chanaudit.crawler.page import Page, ParsedPage
 
 NAV = yaml.safe_load((Path(__file__).parents[1] / "crawler" / "signatures" / "navigation.yaml")
                      .read_text(encoding="utf-8"))

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from crawler.page import Page, ParsedPage
+from chanaudit.crawler.page import Page, ParsedPage
 
 HTML = ('<div data-b24-form id="Jivo_X" class="b24-widget-button a"><!-- <span id=zz class=hidden> -->'
         '<jdiv></jdiv><div class="x b24-widget-button-wrapper"></div><p class=zed></p><p class="q  rr"></p>'
@@ -32,7 +31,7 @@ def test_text_nodes_gaps_and_blocks():
 
 
 def test_form_text_after_a_comment_is_read():
-    from crawler.page import element_text
+    from chanaudit.crawler.page import element_text
 
     page = ParsedPage(Page("https://firm.ru/", "<form><b>Имя</b><!-- x -->Сообщение<select><option>1</option>"
                                              "</select>Отправить</form>"))
@@ -51,7 +50,7 @@ def test_deeply_nested_page_keeps_its_text():
 
 
 def test_element_text_stops_past_its_limit():
-    from crawler.page import element_text
+    from chanaudit.crawler.page import element_text
 
     page = ParsedPage(Page("https://firm.ru/", "<form><select></select>" + "<p>слово</p>" * 1000 + "</form>"))
     text = element_text(page.forms[0], 50)
@@ -85,7 +84,7 @@ def test_detection_leaves_no_cyclic_garbage():
     import gc
     from pathlib import Path
 
-    from crawler.detectors import detect
+    from chanaudit.crawler.detectors import detect
 
     cases = sorted((Path(__file__).parent / "fixtures" / "detectors").rglob("*.html"))
     pages = [p.read_bytes().decode("utf-8", "replace") for p in cases]

@@ -6,13 +6,12 @@ import warnings
 
 import pandas as pd
 import pytest
-
-from analysis.combinations import channel_counts, combinations
-from analysis.prevalence import prevalence
-from analysis.reproduce import reproduce
-from analysis.studies import load_study
-from reports import charts
-from reports.document import build_report, evidence_page, safe_link
+from chanaudit.analysis.combinations import channel_counts, combinations
+from chanaudit.analysis.prevalence import prevalence
+from chanaudit.analysis.reproduce import reproduce
+from chanaudit.analysis.studies import load_study
+from chanaudit.reports import charts
+from chanaudit.reports.document import build_report, evidence_page, safe_link
 
 
 def sites() -> pd.DataFrame:
@@ -100,7 +99,7 @@ def city_sites() -> pd.DataFrame:
 
 
 def test_group_chart_names_the_variable_and_labels_groups_with_n():
-    from analysis.compare import grouped_comparison
+    from chanaudit.analysis.compare import grouped_comparison
 
     table, _ = grouped_comparison(city_sites(), "city", min_n=10)
     ax = charts.plot_groups(table, lang="ru")
@@ -118,7 +117,7 @@ def test_group_chart_names_the_variable_and_labels_groups_with_n():
 
 
 def _report_tables(lang_sites: pd.DataFrame) -> dict:
-    from analysis.compare import grouped_comparison
+    from chanaudit.analysis.compare import grouped_comparison
 
     s = lang_sites
     groups, tests = grouped_comparison(s, "city", min_n=10)
@@ -146,7 +145,7 @@ def _report_tables(lang_sites: pd.DataFrame) -> dict:
 def test_report_speaks_to_people_in_both_languages(tmp_path, monkeypatch, lang, headings, words):
     import re
 
-    from reports import document
+    from chanaudit.reports import document
 
     monkeypatch.setattr(document, "_print_pdf", lambda *a, **k: False)  # no browser, no PDF: the HTML is tested
     monkeypatch.setattr(document, "_pdf_from_charts", lambda made, path: path.write_bytes(b"%PDF-"))
@@ -174,7 +173,8 @@ def test_report_speaks_to_people_in_both_languages(tmp_path, monkeypatch, lang, 
 
 
 def test_report_command_folds_small_groups_of_an_old_table(tmp_path):
-    from analysis.compare import compare_groups
+    from chanaudit.analysis.compare import compare_groups
+
     from chanaudit.commands.report import load_tables
     from chanaudit.tables import write_csv
 

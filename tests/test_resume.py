@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+from chanaudit.crawler.journal import count_lines, read_journal
+from chanaudit.crawler.testing.server import Site, SiteServer
 
 from chanaudit.tables import read_csv
-from crawler.journal import count_lines, read_journal
-from crawler.testing.server import Site, SiteServer
 from tests.conftest import FIXTURES, write_sites_csv
 
 pytestmark = pytest.mark.slow
@@ -29,7 +29,7 @@ def test_kill_9_then_resume(tmp_path):
         out = tmp_path / "out"
         cmd = [sys.executable, "-m", "chanaudit.cli", "audit", str(csv_path), "--out", str(out), "--allow-private",
                "--render", "never", "--delay", "0", "--concurrency", "4", "--workers", "2", "--quiet"]
-        env = {**os.environ, "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "", "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": ""}
         proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
@@ -60,8 +60,8 @@ def test_kill_9_then_resume(tmp_path):
 
 
 def test_resume_refuses_another_input(tmp_path):
-    from crawler.config import AuditConfig
-    from crawler.runner import AuditError, run_audit
+    from chanaudit.crawler.config import AuditConfig
+    from chanaudit.crawler.runner import AuditError, run_audit
 
     with SiteServer([Site("a", root=FIXTURES / "sites" / "basic")]) as server:
         first = write_sites_csv(tmp_path / "a.csv", [{"url": server.url("a")}])

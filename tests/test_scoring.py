@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from chanaudit.scoring.rank import score_flags, score_sites, top_n
+from chanaudit.scoring.sensitivity import rank_sensitivity
+from chanaudit.scoring.weights import (
+    InvalidWeights,
+    default_weights,
+    load_weights,
+    parse_weights,
+    validate,
+)
 from typer.testing import CliRunner
 
 from chanaudit.cli import app
 from chanaudit.tables import read_csv, write_csv
-from scoring.rank import score_flags, score_sites, top_n
-from scoring.sensitivity import rank_sensitivity
-from scoring.weights import InvalidWeights, default_weights, load_weights, parse_weights, validate
 
 
 def sites_frame() -> pd.DataFrame:

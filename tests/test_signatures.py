@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from crawler.detectors import chat
-from crawler.page import Page, ParsedPage
+from chanaudit.crawler.detectors import chat
+from chanaudit.crawler.page import Page, ParsedPage
 
 SIG = Path(__file__).resolve().parents[1] / "crawler" / "signatures"
 

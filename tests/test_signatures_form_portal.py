@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from chanaudit.crawler.detectors import form, portal
+from chanaudit.crawler.page import Page, ParsedPage
 from lxml import etree
-
-from crawler.detectors import form, portal
-from crawler.page import Page, ParsedPage
 
 SIG = Path(__file__).resolve().parents[1] / "crawler" / "signatures"
 FORMS = yaml.safe_load((SIG / "forms.yaml").read_text(encoding="utf-8"))

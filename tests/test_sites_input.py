@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from crawler.sites import SiteListError, read_sites
-from crawler.urls import (
+from chanaudit.crawler.sites import SiteListError, read_sites
+from chanaudit.crawler.urls import (
     InvalidSiteInput,
     normalize_site_url,
     registrable_domain,

@@ -8,16 +8,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from chanaudit.survey.analyses import headline_figures, tool_vs_sla
+from chanaudit.survey.importer import UnknownColumns, import_survey
+from chanaudit.survey.join import domain_key, join_audit
+from chanaudit.survey.pseudonymise import MissingSalt
+from chanaudit.survey.synthetic import generate_survey
+from chanaudit.survey.weighting import (
+    WeightingError,
+    design_effect,
+    poststratify,
+    rake,
+    weighted_proportion,
+)
 from typer.testing import CliRunner
 
 from chanaudit.cli import app
 from chanaudit.tables import write_csv
-from survey.analyses import headline_figures, tool_vs_sla
-from survey.importer import UnknownColumns, import_survey
-from survey.join import domain_key, join_audit
-from survey.pseudonymise import MissingSalt
-from survey.synthetic import generate_survey
-from survey.weighting import WeightingError, design_effect, poststratify, rake, weighted_proportion
 
 FIX = Path(__file__).parent / "fixtures" / "survey"
 

@@ -8,9 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chanaudit.crawler.evidence import CHANNELS
 from chanaudit.errors import UserError, friendly_errors
 from chanaudit.numbers import fmt_ci, fmt_pct
-from crawler.evidence import CHANNELS
 
 console = Console()
 
@@ -35,10 +35,10 @@ def analyze(
                                          "'other' group (1 keeps every group)."),
 ) -> None:
     """Prevalence of each channel with intervals, channel counts and combinations (and group comparisons)."""
-    from analysis.combinations import channel_counts, combinations
-    from analysis.compare import OTHER_GROUP, grouped_comparison
-    from analysis.intervals import UnknownMethod
-    from analysis.prevalence import prevalence
+    from chanaudit.analysis.combinations import channel_counts, combinations
+    from chanaudit.analysis.compare import OTHER_GROUP, grouped_comparison
+    from chanaudit.analysis.intervals import UnknownMethod
+    from chanaudit.analysis.prevalence import prevalence
     from chanaudit.tables import write_csv
 
     folded_notes = []
@@ -84,10 +84,10 @@ def reproduce_cmd(
     lang: str = typer.Option("ru", "--lang", help="Labels: ru or en."),
 ) -> None:
     """Published vs reproduced: every figure of a study with its interval and a verdict."""
-    from analysis.expr import ExpressionError
-    from analysis.intervals import UnknownMethod
-    from analysis.reproduce import reproduce
-    from analysis.studies import StudySpecError, load_study
+    from chanaudit.analysis.expr import ExpressionError
+    from chanaudit.analysis.intervals import UnknownMethod
+    from chanaudit.analysis.reproduce import reproduce
+    from chanaudit.analysis.studies import StudySpecError, load_study
     from chanaudit.tables import read_csv, write_csv
 
     with friendly_errors(StudySpecError, ExpressionError, UnknownMethod):
@@ -118,8 +118,8 @@ def check_published(
     figure: list[str] = typer.Option(None, "--figure", help="Only these figure ids (repeatable)."),
 ) -> None:
     """Which sample sizes are compatible with all rounded published percentages at once."""
-    from analysis.consistency import feasible_sizes, ranges
-    from analysis.studies import StudySpecError, load_study
+    from chanaudit.analysis.consistency import feasible_sizes, ranges
+    from chanaudit.analysis.studies import StudySpecError, load_study
 
     with friendly_errors(StudySpecError):
         spec = load_study(study)

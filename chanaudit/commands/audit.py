@@ -47,9 +47,9 @@ def audit(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Audit every site of SITES within one click of its home page; one result row per input row."""
-    from crawler.config import AuditConfig
-    from crawler.runner import AuditError, run_audit
-    from crawler.sites import read_sites
+    from chanaudit.crawler.config import AuditConfig
+    from chanaudit.crawler.runner import AuditError, run_audit
+    from chanaudit.crawler.sites import read_sites
 
     with friendly_errors(AuditError, ValueError):
         config = AuditConfig(

@@ -52,8 +52,8 @@ HEADERS = {
 
 
 def _print_accuracy(acc, lang: str = "ru") -> None:
-    from analysis.labels import label
-    from reports.style import lang_of
+    from chanaudit.analysis.labels import label
+    from chanaudit.reports.style import lang_of
 
     lang = lang_of(lang)
     table = Table(title=HEADERS["accuracy_title"][lang])
@@ -68,8 +68,8 @@ def _print_accuracy(acc, lang: str = "ru") -> None:
 
 
 def _print_reproduce(rep, lang: str) -> None:
-    from analysis.reproduce import verdict_label
-    from reports.style import lang_of
+    from chanaudit.analysis.reproduce import verdict_label
+    from chanaudit.reports.style import lang_of
 
     lang = lang_of(lang)
     table = Table(title=HEADERS["reproduce_title"][lang])

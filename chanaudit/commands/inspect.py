@@ -20,10 +20,10 @@ def inspect(
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow a URL on a private/loopback address."),
 ) -> None:
     """Run the five detectors on one page and print every finding with its rule and snippet."""
-    from crawler.detectors import detect
-    from crawler.evidence import site_channels
-    from crawler.fetch import FetchError, fetch_page
-    from crawler.page import Page
+    from chanaudit.crawler.detectors import detect
+    from chanaudit.crawler.evidence import site_channels
+    from chanaudit.crawler.fetch import FetchError, fetch_page
+    from chanaudit.crawler.page import Page
 
     with friendly_errors(FetchError):
         if target.startswith(("http://", "https://")):
@@ -34,7 +34,7 @@ def inspect(
             path = Path(target)
             if not path.is_file():
                 raise UserError(f"{target}: no such file (and not an http(s) URL)")
-            from crawler.decoding import decode_html
+            from chanaudit.crawler.decoding import decode_html
 
             html, _enc, _how = decode_html(path.read_bytes(), None)
             page = Page(url or path.resolve().as_uri().replace("file://", "http://localhost"), html, region=region)

@@ -17,8 +17,8 @@ def load_tables(audit_dir: Path, min_group_n: int = 10, say=None) -> dict:
     A group comparison (``groups-<column>.csv``) written without folding (no ``members`` column) that has
     groups of fewer than ``min_group_n`` sites is computed again from sites.csv with those groups folded into
     one "other" group (Wilson 95%, the analysis defaults); the CSV itself is left as it is."""
-    from analysis.combinations import channel_counts, combinations
-    from analysis.prevalence import prevalence
+    from chanaudit.analysis.combinations import channel_counts, combinations
+    from chanaudit.analysis.prevalence import prevalence
     from chanaudit.tables import read_csv
 
     tables = {}
@@ -45,8 +45,8 @@ def load_tables(audit_dir: Path, min_group_n: int = 10, say=None) -> dict:
 
 def _refold(table, sites, min_group_n: int):
     """(table, tests) with small groups folded, or None when the table is already folded or needs no folding."""
-    from analysis.compare import grouped_comparison
-    from crawler.evidence import CHANNELS
+    from chanaudit.analysis.compare import grouped_comparison
+    from chanaudit.crawler.evidence import CHANNELS
 
     needed = {"group_var", "group", "n"}
     if "members" in table or not needed <= set(table.columns) or not len(table) or min_group_n <= 1:
@@ -68,7 +68,7 @@ def report(
                                          "'other' group (1 shows every group)."),
 ) -> None:
     """Draw the charts (PNG, SVG, PDF at 300 dpi) and write report.html, report.pdf and evidence.html."""
-    from reports.document import build_report
+    from chanaudit.reports.document import build_report
 
     if lang not in ("ru", "en"):
         typer.echo("error: --lang must be ru or en", err=True)

@@ -18,10 +18,10 @@ console = Console()
 
 
 def _errors():
-    from survey.codebook import CodebookError
-    from survey.importer import UnknownColumns
-    from survey.pseudonymise import MissingSalt
-    from survey.weighting import WeightingError
+    from chanaudit.survey.codebook import CodebookError
+    from chanaudit.survey.importer import UnknownColumns
+    from chanaudit.survey.pseudonymise import MissingSalt
+    from chanaudit.survey.weighting import WeightingError
 
     return friendly_errors(CodebookError, UnknownColumns, MissingSalt, WeightingError)
 
@@ -34,9 +34,9 @@ def import_cmd(
     salt: str = typer.Option(None, "--salt", help="Secret for pseudonyms (or CHANAUDIT_SURVEY_SALT)."),
 ) -> None:
     """Import an export through the codebook: values coded, bad values reported, personal data pseudonymised."""
+    from chanaudit.survey.codebook import load_codebook
+    from chanaudit.survey.importer import import_survey
     from chanaudit.tables import write_csv
-    from survey.codebook import load_codebook
-    from survey.importer import import_survey
 
     with _errors():
         result = import_survey(file, load_codebook(codebook), salt)
@@ -59,9 +59,9 @@ def summary_cmd(
     lang: str = typer.Option("ru", "--lang", help="Labels: ru or en."),
 ) -> None:
     """The 2026 headline figures (weighted when margins are given) and tool type vs SLA control."""
+    from chanaudit.survey.analyses import headline_figures, tool_vs_sla
+    from chanaudit.survey.weighting import design_effect, rake
     from chanaudit.tables import read_csv, write_csv
-    from survey.analyses import headline_figures, tool_vs_sla
-    from survey.weighting import design_effect, rake
 
     with _errors():
         if not file.exists():
@@ -98,8 +98,8 @@ def join_cmd(
     key: str = typer.Option(None, "--key", help="Audit column holding the domain (default: final_url, url, input)."),
 ) -> None:
     """Join respondents with audited sites by registrable domain; report what did not match on both sides."""
+    from chanaudit.survey.join import join_audit
     from chanaudit.tables import read_csv, write_csv
-    from survey.join import join_audit
 
     with _errors():
         for path in (survey_file, audit_dir / "sites.csv"):
@@ -122,7 +122,7 @@ def generate_cmd(
     seed: int = typer.Option(0, "--seed", help="Random seed."),
 ) -> None:
     """Write a SYNTHETIC Google-Forms-style export calibrated to the 2026 published marginals."""
-    from survey.synthetic import generate_survey
+    from chanaudit.survey.synthetic import generate_survey
 
     generate_survey(n, seed).to_csv(out, index=False, encoding="utf-8")
     console.print(f"written {out}: {n} SYNTHETIC respondents (seed {seed})")

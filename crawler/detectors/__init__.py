@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from crawler.evidence import Evidence, dedupe
-from crawler.page import Page, ParsedPage, parse
+from chanaudit.crawler.evidence import Evidence, dedupe
+from chanaudit.crawler.page import Page, ParsedPage, parse
 
 Detector = Callable[[ParsedPage], list[Evidence]]
 
 
 def _registry() -> dict[str, Detector]:
-    from crawler.detectors import chat, email, form, phone, portal
+    from chanaudit.crawler.detectors import chat, email, form, phone, portal
 
     return {
         "email": email.detect,

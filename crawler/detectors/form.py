@@ -39,11 +39,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from chanaudit.crawler.detectors.anchors import anchors
+from chanaudit.crawler.evidence import Evidence, make_snippet
+from chanaudit.crawler.page import (
+    NO_TEXT,
+    ParsedPage,
+    element_snippet,
+    element_text,
+    heading_before,
+    text_of,
+)
 from lxml import etree
-
-from crawler.detectors.anchors import anchors
-from crawler.evidence import Evidence, make_snippet
-from crawler.page import NO_TEXT, ParsedPage, element_snippet, element_text, heading_before, text_of
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "forms.yaml"
 _SKIP_TYPES = frozenset({"hidden", "submit", "button", "image", "reset", "checkbox", "radio", "file", "range",

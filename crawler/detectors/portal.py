@@ -42,12 +42,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from chanaudit.crawler.detectors.anchors import anchors
+from chanaudit.crawler.evidence import Evidence, make_snippet
+from chanaudit.crawler.page import (
+    ParsedPage,
+    element_snippet,
+    element_text,
+    heading_before,
+    text_of,
+)
+from chanaudit.crawler.urls import absolute, host_of, registrable_domain
 from lxml import etree
-
-from crawler.detectors.anchors import anchors
-from crawler.evidence import Evidence, make_snippet
-from crawler.page import ParsedPage, element_snippet, element_text, heading_before, text_of
-from crawler.urls import absolute, host_of, registrable_domain
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "portal.yaml"
 TIERS = ("client", "service", "help", "login")

@@ -34,8 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-
-from datasets import ROOT as DATASETS
+from chanaudit.datasets import ROOT as DATASETS
 
 CHANNELS: tuple[str, ...] = ("email", "phone", "chat", "form", "portal")
 VOCABULARY = DATASETS / "market"

@@ -14,7 +14,7 @@ import csv
 import time
 from pathlib import Path
 
-from crawler.testing.server import Site, SiteServer
+from chanaudit.crawler.testing.server import Site, SiteServer
 
 
 def main(argv=None) -> None:
