@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
-from chanaudit.crawler.evidence import CHANNELS
+
+from chanaudit.core.contract import CHANNELS
 
 
 def detection_accuracy(audit: pd.DataFrame, truth: pd.DataFrame, key: str = "slug",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+
 from chanaudit.analysis.intervals import proportion_ci
 from chanaudit.analysis.prevalence import ok_sites
-from chanaudit.crawler.evidence import CHANNELS
+from chanaudit.core.contract import CHANNELS
 
 
 def _row(k: int, n: int, method: str, conf: float) -> dict:

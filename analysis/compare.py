@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2_contingency, fisher_exact, norm
+
 from chanaudit.analysis.intervals import newcombe_difference, proportion_ci
 from chanaudit.analysis.prevalence import ok_sites
-from chanaudit.crawler.evidence import CHANNELS
-from scipy.stats import chi2_contingency, fisher_exact, norm
+from chanaudit.core.contract import CHANNELS
 
 
 def compare_groups(sites: pd.DataFrame, group_col: str, channels, method: str = "wilson", conf: float = 0.95,

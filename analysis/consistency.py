@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+
 from chanaudit.analysis.studies import Study
 
 _EPS = 1e-12

@@ -13,8 +13,10 @@ import operator
 
 import pandas as pd
 
+from chanaudit.core.errors import ChanauditError
 
-class ExpressionError(ValueError):
+
+class ExpressionError(ChanauditError, ValueError):
     """An expression outside the language, or naming a missing column."""
 
 

@@ -6,10 +6,12 @@ import math
 
 from scipy.stats import beta, norm
 
+from chanaudit.core.errors import ChanauditError
+
 METHODS = ("wilson", "clopper-pearson", "agresti-coull")
 
 
-class UnknownMethod(ValueError):
+class UnknownMethod(ChanauditError, ValueError):
     """Not an interval method this module knows."""
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+
 from chanaudit.analysis.intervals import proportion_ci
 from chanaudit.analysis.labels import label
-from chanaudit.crawler.evidence import CHANNELS
+from chanaudit.core.contract import CHANNELS
 
 
 def ok_sites(sites: pd.DataFrame) -> pd.DataFrame:

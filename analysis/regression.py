@@ -7,8 +7,10 @@ import pandas as pd
 import statsmodels.api as sm
 from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
 
+from chanaudit.core.errors import ChanauditError
 
-class SeparationError(ValueError):
+
+class SeparationError(ChanauditError, ValueError):
     """An outcome perfectly predicted by a predictor: odds ratios are infinite; collapse categories."""
 
 

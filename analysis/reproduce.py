@@ -13,11 +13,12 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+
 from chanaudit.analysis.expr import evaluate
 from chanaudit.analysis.intervals import proportion_ci
 from chanaudit.analysis.prevalence import ok_sites
 from chanaudit.analysis.studies import Study
-from chanaudit.crawler.evidence import CHANNELS
+from chanaudit.core.contract import CHANNELS
 
 COLUMNS = ["figure_id", "label_en", "label_ru", "definition", "variant", "variant_label_en", "variant_label_ru",
            "published", "published_text", "published_text_ru", "rounding", "bound", "k", "n", "reproduced", "ci_low", "ci_high",

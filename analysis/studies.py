@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
 from chanaudit.analysis.expr import ExpressionError, names
+from chanaudit.core.errors import ChanauditError
 from chanaudit.datasets import ROOT
 
 STUDIES = ROOT / "studies"
 
 
-class StudySpecError(ValueError):
+class StudySpecError(ChanauditError, ValueError):
     """A study spec that cannot be used; the message names the file and the figure."""
 
 

@@ -107,8 +107,9 @@ def lxml_views(html: str):
 
 def lxml_html_views(html: str):
     """The same views over lxml.html's tree (its Python element-class lookup), the parser used before."""
-    import chanaudit.crawler.page as page_module
     import lxml.html
+
+    import chanaudit.crawler.page as page_module
 
     saved = page_module._HTML_PARSER
     page_module._HTML_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=False, recover=True)

@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from chanaudit.core.tables import read_csv, write_csv
 from chanaudit.datasets import ROOT as DATASETS
-from chanaudit.tables import read_csv, write_csv
 
 Say = Callable[[str], None]
 

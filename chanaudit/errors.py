@@ -7,15 +7,17 @@ import sys
 
 import typer
 
+from chanaudit.core.errors import ChanauditError
 
-class UserError(Exception):
+
+class UserError(ChanauditError):
     """An error the user can fix (bad file, bad option); printed without a traceback."""
 
 
 @contextlib.contextmanager
 def friendly_errors(*kinds: type[BaseException]):
     """Print ``error: <message>`` and exit 2 for the named exception kinds."""
-    from chanaudit.tables import TableError
+    from chanaudit.core.tables import TableError
 
     try:
         yield

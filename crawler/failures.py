@@ -5,12 +5,6 @@ from __future__ import annotations
 from twisted.internet import error as terr
 from twisted.python.failure import Failure
 
-#: Status codes of the output contract (DESIGN.md), besides ``ok``.
-STATUSES = (
-    "invalid_input", "dns_error", "connect_error", "timeout", "tls_error", "http_error",
-    "robots_blocked", "not_html", "too_large", "blocked_address", "error",
-)
-
 
 class NotHtml(Exception):
     """The home page is not an HTML document."""
@@ -18,10 +12,11 @@ class NotHtml(Exception):
 
 def classify(failure: Failure | BaseException) -> tuple[str, str, int | None]:
     """(status, detail, http_status) for a download failure."""
-    from chanaudit.crawler.middlewares import BlockedAddress
     from scrapy import exceptions as sx
     from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
     from scrapy.spidermiddlewares.httperror import HttpError
+
+    from chanaudit.crawler.middlewares import BlockedAddress
 
     exc = failure.value if isinstance(failure, Failure) else failure
     name = type(exc).__name__

@@ -6,13 +6,14 @@ import socket
 import urllib.request
 from urllib.parse import urlsplit
 
+from chanaudit.core.errors import ChanauditError
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.decoding import decode_html, is_html
 from chanaudit.crawler.middlewares import non_public
 from chanaudit.crawler.page import Page
 
 
-class FetchError(Exception):
+class FetchError(ChanauditError):
     """The page could not be fetched; the message says why."""
 
 

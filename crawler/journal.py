@@ -12,7 +12,7 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-from chanaudit.crawler.evidence import Evidence
+from chanaudit.core.contract import Evidence
 
 JOURNAL = "journal.jsonl"
 

@@ -13,9 +13,10 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from chanaudit.crawler.urls import site_key
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from twisted.internet.error import DNSLookupError
+
+from chanaudit.crawler.urls import site_key
 
 
 class BlockedAddress(IgnoreRequest):

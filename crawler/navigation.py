@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import yaml
+
 from chanaudit.crawler.page import ParsedPage
 from chanaudit.crawler.urls import same_site, strip_fragment
 

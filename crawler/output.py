@@ -8,20 +8,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from chanaudit.crawler.evidence import CHANNELS
-from chanaudit.crawler.sites import SiteList
-
 from chanaudit import __version__
-from chanaudit.tables import write_csv
-
-SITE_COLUMNS = [
-    "site_id", "input", "url", "final_url", "status", "status_detail", "http_status", "pages", "rendered",
-    *CHANNELS, "channels", "score",
-]
-EVIDENCE_COLUMNS = ["site_id", "channel", "value", "page_url", "page_role", "method", "rule", "snippet",
-                    "detail", "counted"]
-PAGE_COLUMNS = ["site_id", "url", "role", "depth", "http_status", "bytes", "content_type", "rendered",
-                "elapsed_ms", "error"]
+from chanaudit.core.contract import EVIDENCE_COLUMNS, PAGE_COLUMNS, SITE_COLUMNS
+from chanaudit.core.tables import write_csv
+from chanaudit.crawler.sites import SiteList
 
 
 def now() -> str:
@@ -47,7 +37,7 @@ def site_rows(site_list: SiteList, records: dict[int, dict], missing_detail: str
 def write_outputs(site_list: SiteList, records: dict[int, dict], out: Path, manifest: dict,
                   missing_detail: str = "not crawled: the crawl stopped early; rerun with --resume") -> dict:
     rows = site_rows(site_list, records, missing_detail)
-    write_csv(rows, out / "sites.csv", columns=SITE_COLUMNS + site_list.passthrough)
+    write_csv(rows, out / "sites.csv", columns=[*SITE_COLUMNS, *site_list.passthrough])
     order = [s.site_id for s in site_list.sites if s.site_id in records]
     evidence = [{"site_id": sid, **ev} for sid in order for ev in records[sid]["evidence"]]
     write_csv(evidence, out / "evidence.csv", columns=EVIDENCE_COLUMNS)

@@ -15,9 +15,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
+from lxml import etree
+
 from chanaudit.crawler import jsonld
 from chanaudit.crawler.urls import absolute, tld_of
-from lxml import etree
 
 #: Elements whose text a visitor never reads as content.
 _INVISIBLE = ("script", "style", "template", "noscript", "head", "title", "textarea", "select", "option")

@@ -124,8 +124,9 @@ def _watch_parent(parent_pid: int) -> None:
 
 
 def main(job_path: str) -> int:
-    from chanaudit.crawler.spider import AuditSpider
     from scrapy.crawler import CrawlerProcess
+
+    from chanaudit.crawler.spider import AuditSpider
 
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     cfg = AuditConfig.from_dict(job["config"])

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from chanaudit.core.errors import ChanauditError
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.journal import JOURNAL, count_lines, journal_files, read_journal, repair
 from chanaudit.crawler.output import base_manifest, write_outputs
@@ -24,7 +25,7 @@ from chanaudit.crawler.sites import SiteList, read_sites
 from chanaudit.crawler.urls import InvalidSiteInput, normalize_site_url
 
 
-class AuditError(Exception):
+class AuditError(ChanauditError):
     """The audit cannot start (output folder in use, resume of another input...)."""
 
 

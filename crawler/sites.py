@@ -13,18 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from chanaudit.core.contract import SITE_COLUMNS
+from chanaudit.core.tables import TableError, read_table
 from chanaudit.crawler.urls import InvalidSiteInput, normalize_site_url
 
-from chanaudit.tables import TableError, read_table
-
 #: Accepted names of the site column, most specific first (case-insensitive).
-SITE_COLUMNS = ("url", "domain", "site", "website", "homepage", "сайт", "адрес сайта", "адрес", "домен", "web")
+INPUT_COLUMNS = ("url", "domain", "site", "website", "homepage", "сайт", "адрес сайта", "адрес", "домен", "web")
 
 #: Output columns of the audit contract; input columns with these names are renamed ``input_<name>``.
-RESERVED = (
-    "site_id", "input", "url", "final_url", "status", "status_detail", "http_status", "pages", "rendered",
-    "email", "phone", "chat", "form", "portal", "channels", "score",
-)
+RESERVED = SITE_COLUMNS
 
 
 class SiteListError(TableError):
@@ -96,7 +94,7 @@ def read_sites(path: str | Path, column: str | None = None, sheet: str | int | N
 
 
 def _looks_like_site(cell: str) -> bool:
-    if cell.lower().strip() in SITE_COLUMNS:
+    if cell.lower().strip() in INPUT_COLUMNS:
         return False
     try:
         normalize_site_url(cell)
@@ -111,12 +109,12 @@ def _site_column(columns, wanted: str | None, path: Path) -> str:
         if wanted.lower() in lower:
             return lower[wanted.lower()]
         raise SiteListError(f"{path}: no column {wanted!r} (columns: {', '.join(columns)})")
-    for name in SITE_COLUMNS:
+    for name in INPUT_COLUMNS:
         if name in lower:
             return lower[name]
     if len(columns) == 1:
         return columns[0]
     raise SiteListError(
-        f"{path}: no site column; name one of {', '.join(SITE_COLUMNS[:5])} or pass --column "
+        f"{path}: no site column; name one of {', '.join(INPUT_COLUMNS[:5])} or pass --column "
         f"(columns: {', '.join(columns)})"
     )

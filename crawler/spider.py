@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.http import TextResponse
+
+from chanaudit.core.contract import CHANNELS, Evidence, site_channels
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.decoding import decode_html, is_html
 from chanaudit.crawler.detectors import detect
-from chanaudit.crawler.evidence import CHANNELS, Evidence, site_channels
 from chanaudit.crawler.failures import classify
 from chanaudit.crawler.navigation import find_targets
 from chanaudit.crawler.page import Page, ParsedPage
 from chanaudit.crawler.render import needs_rendering
-from scrapy.http import TextResponse
 
 
 @dataclass

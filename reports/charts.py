@@ -11,7 +11,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+
 from chanaudit.analysis.labels import label
+from chanaudit.core.contract import CHANNELS
 from chanaudit.reports.style import (
     PALETTE,
     decimals,
@@ -21,8 +23,6 @@ from chanaudit.reports.style import (
     pct,
     text,
 )
-
-CHANNELS = ("email", "phone", "chat", "form", "portal")
 
 
 def err(estimate, low, high) -> list[np.ndarray]:

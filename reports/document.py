@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
 from chanaudit.analysis.labels import label
 from chanaudit.analysis.reproduce import VERDICT_LABELS, verdict_label
 from chanaudit.analysis.studies import StudySpecError, load_study
+from chanaudit.core.contract import CHANNELS
+from chanaudit.core.numbers import fmt_ci, fmt_int, fmt_num, fmt_p, fmt_pct, is_missing  # noqa: F401 (re-exported)
 from chanaudit.reports import charts
 from chanaudit.reports.style import entry, group_labels, group_var_label, lang_of, text, texts
 from chanaudit.scoring.weights import default_weights
-
-from chanaudit.numbers import fmt_ci, fmt_int, fmt_num, fmt_p, fmt_pct, is_missing  # noqa: F401 (re-exported)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -167,7 +168,7 @@ def _top_grid(t: pd.DataFrame, lang: str) -> Grid:
     heads = [_col(k, lang) for k in ("rank", "company", "website", "score", "channels_found")]
     rows = []
     for _, r in t.iterrows():
-        found = [label(c, lang) for c in charts.CHANNELS if c in t and pd.to_numeric(r[c], errors="coerce") == 1]
+        found = [label(c, lang) for c in CHANNELS if c in t and pd.to_numeric(r[c], errors="coerce") == 1]
         name = r.get("name")
         name = r.get("domain") if is_missing(name) else name
         url = r.get("final_url") if not is_missing(r.get("final_url")) else r.get("url")
@@ -179,7 +180,7 @@ def _top_grid(t: pd.DataFrame, lang: str) -> Grid:
 def _groups_grid(t: pd.DataFrame, lang: str) -> Grid:
     """One row per group (largest first, "other" last), one column per channel: share (interval)."""
     order = group_labels(t, lang)
-    channels = [c for c in charts.CHANNELS if c in set(t["channel"])]
+    channels = [c for c in CHANNELS if c in set(t["channel"])]
     var = str(t["group_var"].iloc[0]) if len(t) else ""
     heads = [group_var_label(var, lang)] + [label(c, lang) for c in channels]
     keys = t["group"].astype(str)
@@ -258,7 +259,7 @@ def section_text(name: str, lang: str) -> tuple[str, str]:
         spec, fill = sections["groups"], {"var": group_var_label(name[len("groups-"):], lang)}
     elif name == "scores":
         weights = default_weights()
-        shown = "; ".join(f"{label(c, lang)} — {fmt_num(weights[c], lang, 1)}" for c in charts.CHANNELS
+        shown = "; ".join(f"{label(c, lang)} — {fmt_num(weights[c], lang, 1)}" for c in CHANNELS
                           if c in weights)
         spec, fill = sections["scores"], {"weights": shown}
     elif name in sections:
@@ -381,7 +382,7 @@ def evidence_page(sites: pd.DataFrame | None, evidence: pd.DataFrame | None, lan
     for _, s in sites.iterrows():
         name = s.get("name") or s.get("input") or ""
         flags = " ".join(f"<span class='flag {'on' if s.get(c) == 1 else 'off'}'>{esc(label(c, lang))}</span>"
-                         for c in charts.CHANNELS)
+                         for c in CHANNELS)
         status = s.get("status")
         parts.append(f"<section class='site'><h3>{esc(s['site_id'])}. {esc(name)} — "
                      f"{safe_link(s.get('final_url') or s.get('url'))}</h3>"

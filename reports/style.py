@@ -10,9 +10,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
-from chanaudit.analysis.compare import OTHER_GROUP  # noqa: E402
 
-from chanaudit.numbers import fmt_num  # noqa: E402
+from chanaudit.analysis.compare import OTHER_GROUP  # noqa: E402
+from chanaudit.core.numbers import fmt_num  # noqa: E402
 
 PALETTE = {"email": "#4C72B0", "phone": "#55A868", "chat": "#C44E52", "form": "#8172B2", "portal": "#CCB974",
            "accent": "#1f2d3d", "published": "#D55E00", "muted": "#9aa5b1"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pandas as pd
-from chanaudit.crawler.evidence import CHANNELS
+
+from chanaudit.core.contract import CHANNELS
 
 
 def score_flags(flags: Mapping[str, int | None], weights: Mapping[str, float]) -> float:

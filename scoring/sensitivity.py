@@ -13,8 +13,9 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from chanaudit.crawler.evidence import CHANNELS
 from scipy.stats import kendalltau, rankdata
+
+from chanaudit.core.contract import CHANNELS
 
 
 def rank_sensitivity(sites: pd.DataFrame, weights: Mapping[str, float], n_draws: int = 1000,

@@ -8,13 +8,14 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
-from chanaudit.crawler.evidence import CHANNELS
+from chanaudit.core.contract import CHANNELS
+from chanaudit.core.errors import ChanauditError
 from chanaudit.datasets import ROOT as DATASETS
 
 DEFAULT_FILE = DATASETS / "weights" / "okdesk-2016.toml"
 
 
-class InvalidWeights(ValueError):
+class InvalidWeights(ChanauditError, ValueError):
     """Weights that cannot score: unknown or missing channel, negative, not summing to 1."""
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from scipy.stats import chi2_contingency, norm
+
 from chanaudit.analysis.expr import evaluate
 from chanaudit.analysis.regression import logistic
 from chanaudit.analysis.studies import load_study
 from chanaudit.survey.weighting import weighted_proportion
-from scipy.stats import chi2_contingency, norm
 
 STUDY = "okdesk-2026-survey"
 

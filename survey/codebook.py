@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from chanaudit.core.errors import ChanauditError
 from chanaudit.datasets import ROOT
 
 DEFAULT = ROOT / "codebooks" / "okdesk-2026.yaml"
 TYPES = ("binary", "categorical", "integer", "number", "text", "url", "pii")
 
 
-class CodebookError(ValueError):
+class CodebookError(ChanauditError, ValueError):
     """A codebook that cannot be used; the message names the file and the variable."""
 
 

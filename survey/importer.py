@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from chanaudit.core.errors import ChanauditError
+from chanaudit.core.tables import read_table
 from chanaudit.survey.codebook import Codebook, Variable, fold, load_codebook
 from chanaudit.survey.pseudonymise import pseudonym, salt_from
 
-from chanaudit.tables import read_table
 
-
-class UnknownColumns(ValueError):
+class UnknownColumns(ChanauditError, ValueError):
     """Required variables whose columns are not in the file."""
 
 

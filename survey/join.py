@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pandas as pd
+
 from chanaudit.crawler.urls import InvalidSiteInput, normalize_site_url, registrable_domain
 
 

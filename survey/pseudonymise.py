@@ -6,10 +6,12 @@ import hashlib
 import hmac
 import os
 
+from chanaudit.core.errors import ChanauditError
+
 SALT_ENV = "CHANAUDIT_SURVEY_SALT"
 
 
-class MissingSalt(ValueError):
+class MissingSalt(ChanauditError, ValueError):
     """Pseudonymisation needs a secret salt: --salt or the CHANAUDIT_SURVEY_SALT variable."""
 
 

@@ -11,10 +11,12 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+
 from chanaudit.analysis.intervals import wilson
+from chanaudit.core.errors import ChanauditError
 
 
-class WeightingError(ValueError):
+class WeightingError(ChanauditError, ValueError):
     """Weighting impossible: an empty cell, an unknown level, margins that do not sum to 1, no convergence."""
 
 

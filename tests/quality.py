@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chanaudit.crawler.evidence import CHANNELS
+from chanaudit.core.contract import CHANNELS
 
 
 def score(truth: dict[str, dict[str, int]], found: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:

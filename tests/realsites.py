@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from chanaudit.crawler.evidence import CHANNELS
+from chanaudit.core.contract import CHANNELS
 
 
 def _find_root() -> Path:

@@ -1,5 +1,6 @@
 import pandas as pd
 import pytest
+
 from chanaudit.analysis.accuracy import detection_accuracy
 
 

@@ -6,6 +6,8 @@ import math
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
+
 from chanaudit.analysis.combinations import channel_counts, combinations
 from chanaudit.analysis.compare import compare_groups, two_proportion
 from chanaudit.analysis.consistency import compatible_counts, feasible_sizes, ranges
@@ -15,10 +17,8 @@ from chanaudit.analysis.prevalence import prevalence
 from chanaudit.analysis.regression import logistic
 from chanaudit.analysis.reproduce import reproduce
 from chanaudit.analysis.studies import StudySpecError, load_study
-from typer.testing import CliRunner
-
 from chanaudit.cli import app
-from chanaudit.tables import write_csv
+from chanaudit.core.tables import write_csv
 
 
 # --- intervals: Newcombe RG (1998) Stat Med 17:857-872, Table I -------------------

@@ -7,6 +7,7 @@ import asyncio
 from types import SimpleNamespace
 
 import pytest
+
 from chanaudit.crawler import process
 
 PAGE = "https://firm.ru/contacts/"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from chanaudit.crawler.testing.server import Site, SiteServer
 from typer.testing import CliRunner
 
 from chanaudit.cli import app
-from chanaudit.tables import read_csv
+from chanaudit.core.tables import read_csv
+from chanaudit.crawler.testing.server import Site, SiteServer
 from tests.conftest import FIXTURES, write_sites_csv
 
 runner = CliRunner()

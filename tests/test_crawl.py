@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 
 import pytest
+
+from chanaudit.core.tables import read_csv
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.runner import run_audit
 from chanaudit.crawler.testing.server import Site, SiteServer
-
-from chanaudit.tables import read_csv
 from tests.conftest import FIXTURES, write_sites_csv
 
 pytestmark = pytest.mark.slow

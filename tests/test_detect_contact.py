@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+
 from chanaudit.crawler.detectors import email, phone
 from chanaudit.crawler.detectors.email import decode_cfemail
 from chanaudit.crawler.page import Page, ParsedPage
@@ -226,6 +227,7 @@ def test_phone_windows_cover_what_the_matcher_accepts():
     import re
 
     import phonenumbers.phonenumberutil as pnu
+
     from chanaudit.crawler.detectors.phone import PUNCTUATION_CLASS, _windows, rules
 
     ours, theirs = re.compile(f"[{PUNCTUATION_CLASS}]"), re.compile(f"[{pnu._VALID_PUNCTUATION}{pnu._PLUS_CHARS}]")

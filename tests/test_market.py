@@ -19,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 import phonenumbers
 import pytest
+
 from chanaudit.crawler.testing.market import (
     CHANNELS,
     JOINT,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from chanaudit.crawler.page import Page, ParsedPage
 
 HTML = ('<div data-b24-form id="Jivo_X" class="b24-widget-button a"><!-- <span id=zz class=hidden> -->'

@@ -10,11 +10,11 @@ import json
 from pathlib import Path
 
 import pytest
-from chanaudit.crawler.detectors import detect
-from chanaudit.crawler.evidence import CHANNELS
-from chanaudit.crawler.evidence import site_channels as evidence_channels
-from chanaudit.crawler.page import Page
 
+from chanaudit.core.contract import CHANNELS
+from chanaudit.core.contract import site_channels as evidence_channels
+from chanaudit.crawler.detectors import detect
+from chanaudit.crawler.page import Page
 from tests import quality, realsites
 
 REALSITE_FLOORS = {ch: 0.95 for ch in CHANNELS}

@@ -4,12 +4,12 @@ scored against the hand labels with the same floors as the detector gate."""
 from __future__ import annotations
 
 import pytest
+
+from chanaudit.core.contract import CHANNELS
+from chanaudit.core.tables import read_csv
 from chanaudit.crawler.config import AuditConfig
-from chanaudit.crawler.evidence import CHANNELS
 from chanaudit.crawler.runner import run_audit
 from chanaudit.crawler.testing.server import Site, SiteServer
-
-from chanaudit.tables import read_csv
 from tests import quality, realsites
 from tests.conftest import write_sites_csv
 from tests.test_quality_gate import REALSITE_FLOORS

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from chanaudit.core.tables import read_csv
 from chanaudit.crawler.config import CHROMIUM, AuditConfig
 from chanaudit.crawler.runner import run_audit
 from chanaudit.crawler.testing.server import Site, SiteServer
-
-from chanaudit.tables import read_csv
 from tests.conftest import write_sites_csv
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser,

@@ -6,6 +6,7 @@ import warnings
 
 import pandas as pd
 import pytest
+
 from chanaudit.analysis.combinations import channel_counts, combinations
 from chanaudit.analysis.prevalence import prevalence
 from chanaudit.analysis.reproduce import reproduce
@@ -174,9 +175,8 @@ def test_report_speaks_to_people_in_both_languages(tmp_path, monkeypatch, lang, 
 
 def test_report_command_folds_small_groups_of_an_old_table(tmp_path):
     from chanaudit.analysis.compare import compare_groups
-
     from chanaudit.commands.report import load_tables
-    from chanaudit.tables import write_csv
+    from chanaudit.core.tables import write_csv
 
     s = city_sites()
     write_csv(s, tmp_path / "sites.csv")

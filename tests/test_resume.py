@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+
+from chanaudit.core.tables import read_csv
 from chanaudit.crawler.journal import count_lines, read_journal
 from chanaudit.crawler.testing.server import Site, SiteServer
-
-from chanaudit.tables import read_csv
 from tests.conftest import FIXTURES, write_sites_csv
 
 pytestmark = pytest.mark.slow

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
+
+from chanaudit.cli import app
+from chanaudit.core.tables import read_csv, write_csv
 from chanaudit.scoring.rank import score_flags, score_sites, top_n
 from chanaudit.scoring.sensitivity import rank_sensitivity
 from chanaudit.scoring.weights import (
@@ -13,10 +17,6 @@ from chanaudit.scoring.weights import (
     parse_weights,
     validate,
 )
-from typer.testing import CliRunner
-
-from chanaudit.cli import app
-from chanaudit.tables import read_csv, write_csv
 
 
 def sites_frame() -> pd.DataFrame:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from chanaudit.crawler.detectors import chat
 from chanaudit.crawler.page import Page, ParsedPage
 

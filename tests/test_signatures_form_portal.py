@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from lxml import etree
+
 from chanaudit.crawler.detectors import form, portal
 from chanaudit.crawler.page import Page, ParsedPage
-from lxml import etree
 
 SIG = Path(__file__).resolve().parents[1] / "crawler" / "signatures"
 FORMS = yaml.safe_load((SIG / "forms.yaml").read_text(encoding="utf-8"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from chanaudit.crawler.sites import SiteListError, read_sites
 from chanaudit.crawler.urls import (
     InvalidSiteInput,

@@ -8,6 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
+
+from chanaudit.cli import app
+from chanaudit.core.tables import write_csv
 from chanaudit.survey.analyses import headline_figures, tool_vs_sla
 from chanaudit.survey.importer import UnknownColumns, import_survey
 from chanaudit.survey.join import domain_key, join_audit
@@ -20,10 +24,6 @@ from chanaudit.survey.weighting import (
     rake,
     weighted_proportion,
 )
-from typer.testing import CliRunner
-
-from chanaudit.cli import app
-from chanaudit.tables import write_csv
 
 FIX = Path(__file__).parent / "fixtures" / "survey"
 

@@ -1,6 +1,6 @@
 """Exports open cleanly in Excel: BOM, no formula injection, round trip."""
 
-from chanaudit.tables import read_csv, write_csv
+from chanaudit.core.tables import read_csv, write_csv
 
 
 def test_formula_injection_neutralised_and_round_trip(tmp_path):

@@ -8,15 +8,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from chanaudit.crawler.evidence import CHANNELS
+from chanaudit.core.contract import CHANNELS
+from chanaudit.core.numbers import fmt_ci, fmt_pct
 from chanaudit.errors import UserError, friendly_errors
-from chanaudit.numbers import fmt_ci, fmt_pct
 
 console = Console()
 
 
 def _sites(audit_dir: Path):
-    from chanaudit.tables import read_csv
+    from chanaudit.core.tables import read_csv
 
     path = audit_dir / "sites.csv"
     if not path.exists():
@@ -39,7 +39,7 @@ def analyze(
     from chanaudit.analysis.compare import OTHER_GROUP, grouped_comparison
     from chanaudit.analysis.intervals import UnknownMethod
     from chanaudit.analysis.prevalence import prevalence
-    from chanaudit.tables import write_csv
+    from chanaudit.core.tables import write_csv
 
     folded_notes = []
     with friendly_errors(UnknownMethod, KeyError):
@@ -88,7 +88,7 @@ def reproduce_cmd(
     from chanaudit.analysis.intervals import UnknownMethod
     from chanaudit.analysis.reproduce import reproduce
     from chanaudit.analysis.studies import StudySpecError, load_study
-    from chanaudit.tables import read_csv, write_csv
+    from chanaudit.core.tables import read_csv, write_csv
 
     with friendly_errors(StudySpecError, ExpressionError, UnknownMethod):
         _check_lang(lang)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from chanaudit.numbers import fmt_ci, fmt_pct, is_missing
+from chanaudit.core.numbers import fmt_ci, fmt_pct, is_missing
 
 console = Console()
 

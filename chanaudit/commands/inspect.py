@@ -20,8 +20,8 @@ def inspect(
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow a URL on a private/loopback address."),
 ) -> None:
     """Run the five detectors on one page and print every finding with its rule and snippet."""
+    from chanaudit.core.contract import site_channels
     from chanaudit.crawler.detectors import detect
-    from chanaudit.crawler.evidence import site_channels
     from chanaudit.crawler.fetch import FetchError, fetch_page
     from chanaudit.crawler.page import Page
 

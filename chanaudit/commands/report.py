@@ -19,7 +19,7 @@ def load_tables(audit_dir: Path, min_group_n: int = 10, say=None) -> dict:
     one "other" group (Wilson 95%, the analysis defaults); the CSV itself is left as it is."""
     from chanaudit.analysis.combinations import channel_counts, combinations
     from chanaudit.analysis.prevalence import prevalence
-    from chanaudit.tables import read_csv
+    from chanaudit.core.tables import read_csv
 
     tables = {}
     for path in sorted(audit_dir.glob("*.csv")):
@@ -46,7 +46,7 @@ def load_tables(audit_dir: Path, min_group_n: int = 10, say=None) -> dict:
 def _refold(table, sites, min_group_n: int):
     """(table, tests) with small groups folded, or None when the table is already folded or needs no folding."""
     from chanaudit.analysis.compare import grouped_comparison
-    from chanaudit.crawler.evidence import CHANNELS
+    from chanaudit.core.contract import CHANNELS
 
     needed = {"group_var", "group", "n"}
     if "members" in table or not needed <= set(table.columns) or not len(table) or min_group_n <= 1:

@@ -24,6 +24,7 @@ def score(
     as_json: bool = typer.Option(False, "--json", help="Print the winners as JSON."),
 ) -> None:
     """Score every site (weighted channels), rank with ties, write scores/top/sensitivity CSVs."""
+    from chanaudit.core.tables import read_csv, write_csv
     from chanaudit.scoring.rank import score_sites, top_n
     from chanaudit.scoring.sensitivity import rank_sensitivity
     from chanaudit.scoring.weights import (
@@ -32,7 +33,6 @@ def score(
         load_weights,
         parse_weights,
     )
-    from chanaudit.tables import read_csv, write_csv
 
     with friendly_errors(InvalidWeights):
         path = audit_dir / "sites.csv"

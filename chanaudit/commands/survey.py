@@ -9,8 +9,8 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from chanaudit.core.numbers import fmt_ci, fmt_pct
 from chanaudit.errors import UserError, friendly_errors
-from chanaudit.numbers import fmt_ci, fmt_pct
 
 survey_app = typer.Typer(help="Survey exports: import, summary, join with an audit, synthetic data.",
                          no_args_is_help=True)
@@ -34,9 +34,9 @@ def import_cmd(
     salt: str = typer.Option(None, "--salt", help="Secret for pseudonyms (or CHANAUDIT_SURVEY_SALT)."),
 ) -> None:
     """Import an export through the codebook: values coded, bad values reported, personal data pseudonymised."""
+    from chanaudit.core.tables import write_csv
     from chanaudit.survey.codebook import load_codebook
     from chanaudit.survey.importer import import_survey
-    from chanaudit.tables import write_csv
 
     with _errors():
         result = import_survey(file, load_codebook(codebook), salt)
@@ -59,9 +59,9 @@ def summary_cmd(
     lang: str = typer.Option("ru", "--lang", help="Labels: ru or en."),
 ) -> None:
     """The 2026 headline figures (weighted when margins are given) and tool type vs SLA control."""
+    from chanaudit.core.tables import read_csv, write_csv
     from chanaudit.survey.analyses import headline_figures, tool_vs_sla
     from chanaudit.survey.weighting import design_effect, rake
-    from chanaudit.tables import read_csv, write_csv
 
     with _errors():
         if not file.exists():
@@ -98,8 +98,8 @@ def join_cmd(
     key: str = typer.Option(None, "--key", help="Audit column holding the domain (default: final_url, url, input)."),
 ) -> None:
     """Join respondents with audited sites by registrable domain; report what did not match on both sides."""
+    from chanaudit.core.tables import read_csv, write_csv
     from chanaudit.survey.join import join_audit
-    from chanaudit.tables import read_csv, write_csv
 
     with _errors():
         for path in (survey_file, audit_dir / "sites.csv"):

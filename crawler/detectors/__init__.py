@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from chanaudit.crawler.evidence import Evidence, dedupe
+from chanaudit.core.contract import Evidence, dedupe
 from chanaudit.crawler.page import Page, ParsedPage, parse
 
 Detector = Callable[[ParsedPage], list[Evidence]]

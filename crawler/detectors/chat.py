@@ -16,8 +16,9 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import yaml
+
+from chanaudit.core.contract import Evidence, make_snippet
 from chanaudit.crawler.detectors.anchors import anchors
-from chanaudit.crawler.evidence import Evidence, make_snippet
 from chanaudit.crawler.page import ParsedPage, element_snippet
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "chat.yaml"

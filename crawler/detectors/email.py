@@ -13,10 +13,11 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import yaml
-from chanaudit.crawler import jsonld
-from chanaudit.crawler.evidence import Evidence, make_snippet
-from chanaudit.crawler.page import ParsedPage, element_snippet
 from lxml import etree
+
+from chanaudit.core.contract import Evidence, make_snippet
+from chanaudit.crawler import jsonld
+from chanaudit.crawler.page import ParsedPage, element_snippet
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "contact.yaml"
 _CFEMAIL = etree.XPath("descendant-or-self::*[@data-cfemail]")  # relative: 3x faster than "//" in libxml2

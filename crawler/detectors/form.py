@@ -39,8 +39,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from lxml import etree
+
+from chanaudit.core.contract import Evidence, make_snippet
 from chanaudit.crawler.detectors.anchors import anchors
-from chanaudit.crawler.evidence import Evidence, make_snippet
 from chanaudit.crawler.page import (
     NO_TEXT,
     ParsedPage,
@@ -49,7 +51,6 @@ from chanaudit.crawler.page import (
     heading_before,
     text_of,
 )
-from lxml import etree
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "forms.yaml"
 _SKIP_TYPES = frozenset({"hidden", "submit", "button", "image", "reset", "checkbox", "radio", "file", "range",

@@ -15,10 +15,11 @@ from urllib.parse import unquote
 
 import phonenumbers
 import yaml
-from chanaudit.crawler import jsonld
-from chanaudit.crawler.evidence import Evidence, make_snippet
-from chanaudit.crawler.page import ParsedPage, element_snippet, matches_by_line
 from phonenumbers import PhoneNumberFormat, PhoneNumberMatcher
+
+from chanaudit.core.contract import Evidence, make_snippet
+from chanaudit.crawler import jsonld
+from chanaudit.crawler.page import ParsedPage, element_snippet, matches_by_line
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "contact.yaml"
 _DIGITS = re.compile(r"\d")

@@ -42,8 +42,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from lxml import etree
+
+from chanaudit.core.contract import Evidence, make_snippet
 from chanaudit.crawler.detectors.anchors import anchors
-from chanaudit.crawler.evidence import Evidence, make_snippet
 from chanaudit.crawler.page import (
     ParsedPage,
     element_snippet,
@@ -52,7 +54,6 @@ from chanaudit.crawler.page import (
     text_of,
 )
 from chanaudit.crawler.urls import absolute, host_of, registrable_domain
-from lxml import etree
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "portal.yaml"
 TIERS = ("client", "service", "help", "login")

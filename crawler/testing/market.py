@@ -34,9 +34,10 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+
+from chanaudit.core.contract import CHANNELS
 from chanaudit.datasets import ROOT as DATASETS
 
-CHANNELS: tuple[str, ...] = ("email", "phone", "chat", "form", "portal")
 VOCABULARY = DATASETS / "market"
 TRUTH_COLUMNS = ["slug", *CHANNELS, "chat_vendor", "render_only", "notes"]
 COMPANY_COLUMNS = ["slug", "name", "city", "segment", "domain", "language"]

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from chanaudit.core.errors import ChanauditError
+
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
@@ -70,7 +72,7 @@ def read_csv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
     return frame
 
 
-class TableError(ValueError):
+class TableError(ChanauditError, ValueError):
     """A table that cannot be read at all; the message names the file and the reason."""
 
 

@@ -1,4 +1,8 @@
-"""The record every detector returns: one finding of one channel on one page."""
+"""The audit contract every stage relies on (docs/contract.md): the channels, the statuses, the
+columns of the audit folder's tables, and the record every detector returns.
+
+The bottom layer: it imports no stage, and every stage imports it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,29 @@ from dataclasses import asdict, dataclass
 CHANNELS: tuple[str, ...] = ("email", "phone", "chat", "form", "portal")
 #: Channels a detector may report; ``messenger`` is recorded but not scored by default.
 ALL_CHANNELS: tuple[str, ...] = (*CHANNELS, "messenger")
+
+#: ``status`` of a site that was audited.
+OK = "ok"
+#: Status codes of a site that could not be audited, each a precise reason.
+FAILURE_STATUSES: tuple[str, ...] = (
+    "invalid_input", "dns_error", "connect_error", "timeout", "tls_error", "http_error",
+    "robots_blocked", "not_html", "too_large", "blocked_address", "error",
+)
+STATUSES: tuple[str, ...] = (OK, *FAILURE_STATUSES)
+
+#: Columns of ``sites.csv``, before the input's own columns (passed through).
+SITE_COLUMNS: tuple[str, ...] = (
+    "site_id", "input", "url", "final_url", "status", "status_detail", "http_status", "pages", "rendered",
+    *CHANNELS, "channels", "score",
+)
+#: Columns of ``evidence.csv``: one row per finding.
+EVIDENCE_COLUMNS: tuple[str, ...] = (
+    "site_id", "channel", "value", "page_url", "page_role", "method", "rule", "snippet", "detail", "counted",
+)
+#: Columns of ``pages.csv``: one row per page fetched.
+PAGE_COLUMNS: tuple[str, ...] = (
+    "site_id", "url", "role", "depth", "http_status", "bytes", "content_type", "rendered", "elapsed_ms", "error",
+)
 
 SNIPPET_LEN = 160
 

@@ -1,0 +1,159 @@
+"""The audit folder: the one place that knows its file names (docs/contract.md).
+
+``chanaudit audit SITES --out DIR`` writes ``sites.csv``, ``evidence.csv``, ``pages.csv`` and
+``manifest.json`` (and its journal); the later stages add their tables beside them
+(``scores.csv``, ``prevalence.csv``, ``reproduce-<study>.csv``…) and the report folder.
+Every stage reads and writes the folder through :class:`AuditFolder`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from chanaudit.core.errors import ChanauditError
+from chanaudit.core.tables import read_csv, write_csv
+
+
+class NotAnAuditFolder(ChanauditError):
+    """A folder without the audit's ``sites.csv``."""
+
+
+class MissingTable(ChanauditError):
+    """A table a stage needs is not in the audit folder (run the stage that writes it first)."""
+
+
+class AuditFolder:
+    """An audit's output folder. ``AuditFolder("out").sites`` is the path of ``out/sites.csv``;
+    :meth:`read` and :meth:`write` go through the safe CSV I/O (:mod:`chanaudit.core.tables`)."""
+
+    #: The crawler's outputs (the contract).
+    SITES = "sites"
+    EVIDENCE = "evidence"
+    PAGES = "pages"
+    MANIFEST = "manifest.json"
+    JOURNAL = "journal.jsonl"
+    LOCK = ".lock"
+    CRAWL_LOG = "crawl.log"
+    CRAWL_STDERR = "crawl.stderr.log"
+    #: Scoring's outputs.
+    SCORES = "scores"
+    TOP = "top"
+    SENSITIVITY = "sensitivity"
+    SCORING = "scoring.json"
+    #: Analysis tables written by ``analyze`` (and computed on the fly by the report when absent).
+    PREVALENCE = "prevalence"
+    CHANNEL_COUNTS = "channel_counts"
+    COMBINATIONS = "combinations"
+    ACCURACY = "accuracy"
+    SURVEY_FIGURES = "survey_figures"
+    REPORT = "report"
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AuditFolder) and other.path == self.path
+
+    def __hash__(self) -> int:
+        return hash(self.path)
+
+    def __repr__(self) -> str:
+        return f"AuditFolder({str(self.path)!r})"
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    # -- paths -------------------------------------------------------------------
+    def csv(self, name: str) -> Path:
+        """The path of table ``name`` (``"sites"`` -> ``DIR/sites.csv``)."""
+        return self.path / f"{name}.csv"
+
+    @property
+    def sites(self) -> Path:
+        return self.csv(self.SITES)
+
+    @property
+    def evidence(self) -> Path:
+        return self.csv(self.EVIDENCE)
+
+    @property
+    def pages(self) -> Path:
+        return self.csv(self.PAGES)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / self.MANIFEST
+
+    @property
+    def journal(self) -> Path:
+        return self.path / self.JOURNAL
+
+    @property
+    def lock(self) -> Path:
+        return self.path / self.LOCK
+
+    @property
+    def scoring_path(self) -> Path:
+        return self.path / self.SCORING
+
+    @property
+    def report_dir(self) -> Path:
+        return self.path / self.REPORT
+
+    # -- reading and writing -------------------------------------------------------
+    def exists(self) -> bool:
+        return self.sites.exists()
+
+    def check(self) -> AuditFolder:
+        """Raise :class:`NotAnAuditFolder` unless the folder holds ``sites.csv``."""
+        if not self.sites.exists():
+            raise NotAnAuditFolder(f"{self.sites}: no such file (is {self.path} an audit folder?)")
+        return self
+
+    def has(self, name: str) -> bool:
+        return self.csv(name).exists()
+
+    def read(self, name: str) -> pd.DataFrame:
+        """Table ``name``; :class:`NotAnAuditFolder` / :class:`MissingTable` when it is not there."""
+        if name == self.SITES:
+            self.check()
+        elif not self.has(name):
+            raise MissingTable(f"{self.csv(name)}: no such file")
+        return read_csv(self.csv(name))
+
+    def read_sites(self) -> pd.DataFrame:
+        return self.read(self.SITES)
+
+    def write(self, name: str, table, columns=None) -> Path:
+        return write_csv(table, self.csv(name), columns=columns)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every CSV table of the folder, by name (``sites``, ``prevalence``, ``groups-city``…)."""
+        self.check()
+        return {path.stem: read_csv(path) for path in sorted(self.path.glob("*.csv"))}
+
+    def manifest(self) -> dict:
+        """``manifest.json``, or ``{}`` when the folder has none."""
+        if not self.manifest_path.exists():
+            return {}
+        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+
+    def write_json(self, name: str, data: dict) -> Path:
+        """A JSON file of the folder (``manifest.json``, ``scoring.json``), written atomically."""
+        path = self.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+    def read_json(self, name: str) -> dict:
+        path = self.path / name
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
