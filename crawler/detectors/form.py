@@ -352,8 +352,11 @@ def _loose_groups(page: ParsedPage) -> list[tuple[Any, list[Any]]]:
     tags = page.index.tags
     if "input" not in tags and "textarea" not in tags:
         return []
-    groups: dict[int, tuple[Any, list[Any]]] = {}
-    has_button: dict[int, bool] = {}
+    # Keyed by the element itself, not id(): lxml makes a new proxy object for a node whenever none is
+    # alive, so the id of a proxy already freed can come back for another node (groups then merged or
+    # split by memory layout). A proxy held as a key stays alive, and getparent() returns it again.
+    groups: dict[Any, list[Any]] = {}
+    has_button: dict[Any, bool] = {}
     for el in page.tree.iter("input", "textarea", "select"):
         if not _visible_field(el) or next(el.iterancestors("form"), None) is not None:
             continue
@@ -362,15 +365,14 @@ def _loose_groups(page: ParsedPage) -> list[tuple[Any, list[Any]]]:
             if node is None or node.tag in ("body", "html"):
                 node = None
                 break
-            key = id(node)
-            if key not in has_button:
-                has_button[key] = bool(buttons(node))
-            if has_button[key]:
+            if node not in has_button:
+                has_button[node] = bool(buttons(node))
+            if has_button[node]:
                 break
             node = node.getparent()
         if node is not None:
-            groups.setdefault(id(node), (node, []))[1].append(el)
-    return list(groups.values())
+            groups.setdefault(node, []).append(el)
+    return list(groups.items())
 
 
 # -- services ----------------------------------------------------------------
