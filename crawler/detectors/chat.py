@@ -19,7 +19,8 @@ import yaml
 
 from chanaudit.core.contract import Evidence, make_snippet
 from chanaudit.crawler.detectors.anchors import anchors
-from chanaudit.crawler.page import ParsedPage, element_snippet
+from chanaudit.crawler.dom import element_snippet
+from chanaudit.crawler.page import ParsedPage
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "chat.yaml"
 

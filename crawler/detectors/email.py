@@ -17,7 +17,8 @@ from lxml import etree
 
 from chanaudit.core.contract import Evidence, make_snippet
 from chanaudit.crawler import jsonld
-from chanaudit.crawler.page import ParsedPage, element_snippet
+from chanaudit.crawler.dom import element_snippet
+from chanaudit.crawler.page import ParsedPage
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "contact.yaml"
 _CFEMAIL = etree.XPath("descendant-or-self::*[@data-cfemail]")  # relative: 3x faster than "//" in libxml2

@@ -43,14 +43,9 @@ from lxml import etree
 
 from chanaudit.core.contract import Evidence, make_snippet
 from chanaudit.crawler.detectors.anchors import anchors
-from chanaudit.crawler.page import (
-    NO_TEXT,
-    ParsedPage,
-    element_snippet,
-    element_text,
-    heading_before,
-    text_of,
-)
+from chanaudit.crawler.dom import element_snippet, text_of
+from chanaudit.crawler.page import ParsedPage
+from chanaudit.crawler.textwalk import NO_TEXT, element_text, heading_before
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "forms.yaml"
 _SKIP_TYPES = frozenset({"hidden", "submit", "button", "image", "reset", "checkbox", "radio", "file", "range",

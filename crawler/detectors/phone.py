@@ -19,7 +19,9 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberMatcher
 
 from chanaudit.core.contract import Evidence, make_snippet
 from chanaudit.crawler import jsonld
-from chanaudit.crawler.page import ParsedPage, element_snippet, matches_by_line
+from chanaudit.crawler.dom import element_snippet
+from chanaudit.crawler.page import ParsedPage
+from chanaudit.crawler.textwalk import matches_by_line
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "contact.yaml"
 _DIGITS = re.compile(r"\d")

@@ -46,13 +46,9 @@ from lxml import etree
 
 from chanaudit.core.contract import Evidence, make_snippet
 from chanaudit.crawler.detectors.anchors import anchors
-from chanaudit.crawler.page import (
-    ParsedPage,
-    element_snippet,
-    element_text,
-    heading_before,
-    text_of,
-)
+from chanaudit.crawler.dom import element_snippet, text_of
+from chanaudit.crawler.page import ParsedPage
+from chanaudit.crawler.textwalk import element_text, heading_before
 from chanaudit.crawler.urls import absolute, host_of, registrable_domain
 
 _DATA = Path(__file__).resolve().parents[1] / "signatures" / "portal.yaml"
