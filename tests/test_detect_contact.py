@@ -228,16 +228,16 @@ def test_phone_windows_cover_what_the_matcher_accepts():
 
     import phonenumbers.phonenumberutil as pnu
 
-    from chanaudit.crawler.detectors.phone import PUNCTUATION_CLASS, _windows, rules
+    from chanaudit.crawler.detectors.phone import PUNCTUATION_CLASS, _windows, table
 
     ours, theirs = re.compile(f"[{PUNCTUATION_CLASS}]"), re.compile(f"[{pnu._VALID_PUNCTUATION}{pnu._PLUS_CHARS}]")
     assert all(bool(ours.match(chr(c))) == bool(theirs.match(chr(c))) for c in range(0x3100))
     assert phones("<p>Отдел кадров: Тел.: 8–812–297–54–89, с 10 до 19</p>") == {"+78122975489"}
     assert phones("<p>ИНН 7713793002, КПП 771301001. Отдел продаж, звоните по телефону +7 (495) 123-45-67 доб. 12"
                   "</p>") == {"+74951234567"}
-    r = rules()
+    t = table()
     line = "ООО «Фирма», ИНН 7713793002, КПП 771301001, ОГРН 1147746877783, тел. +7 495 123-45-67"
-    (start, end), = _windows(line, line, r["forbidden"], r["context"])
+    (start, end), = _windows(line, line, t.forbidden, t.context)
     assert line[start:end] == "ел. +7 495 123-45-67"  # the numbers after ИНН, КПП and ОГРН are not read
 
 

@@ -264,8 +264,8 @@ def test_portal_exclusion(row, monkeypatch):
     """The example does not fire, its control does; without this row the example would fire."""
     assert portal.detect(page(row["example"])) == []
     assert portal.detect(page(row["control"]))
-    table = portal.TABLE
-    monkeypatch.setattr(portal, "TABLE", table.__class__(**{
+    table = portal.table()
+    monkeypatch.setattr(portal, "table", lambda: table.__class__(**{
         **{f: getattr(table, f) for f in table.__dataclass_fields__},
         "exclusions": [e for e in table.exclusions if e.id != row["id"]]}))
     assert portal.detect(page(row["example"])), "the row itself must be what rules the example out"

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from functools import cache
 from urllib.parse import unquote
 
-import yaml
-
 from chanaudit.core.contract import Evidence, make_snippet
+from chanaudit.crawler import signatures
 from chanaudit.crawler.detectors.anchors import anchors
+from chanaudit.crawler.detectors.jscode import strip_js_comments
 from chanaudit.crawler.dom import element_snippet
 from chanaudit.crawler.page import ParsedPage
-
-_DATA = Path(__file__).resolve().parents[1] / "signatures" / "chat.yaml"
 
 
 @dataclass(frozen=True)
@@ -43,9 +40,9 @@ def _alternation(groups: list[tuple[str, list[str]]]) -> re.Pattern | None:
     return re.compile("|".join(parts), re.I) if parts else None
 
 
-@lru_cache(maxsize=1)
+@cache
 def table() -> Table:
-    data = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+    data = signatures.load("chat")
     vendors = data["vendors"]
     ids = [v["id"] for v in vendors]
     anchored = []
@@ -61,20 +58,6 @@ def table() -> Table:
     m_scripts = _alternation([(f"m{i}", m.get("scripts", [])) for i, m in enumerate(messengers)])
     hints = _alternation([(h["id"].replace("-", "_"), [h["pattern"]]) for h in data["render_hints"]])
     return Table(ids, anchored, dom, m_hrefs, [m["id"] for m in messengers], m_scripts, hints)
-
-
-_JS_TOKENS = re.compile(
-    r"""('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`)"""  # string literals: kept
-    r"|//[^\n]*|/\*.*?(?:\*/|$)|<!--[^\n]*|-->[^\n]*",  # comments: dropped
-    re.S,
-)
-
-
-def strip_js_comments(code: str) -> str:
-    """Remove ``//`` and ``/* */`` comments and ``<!--`` lines, leaving string literals intact."""
-    if "/" not in code and "<!--" not in code:
-        return code
-    return _JS_TOKENS.sub(lambda m: m.group(1) or "", code)
 
 
 def _raw(text: str) -> str:

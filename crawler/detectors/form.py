@@ -35,19 +35,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from functools import cache
 from typing import Any
 
-import yaml
 from lxml import etree
 
 from chanaudit.core.contract import Evidence, make_snippet
+from chanaudit.crawler import signatures
 from chanaudit.crawler.detectors.anchors import anchors
+from chanaudit.crawler.detectors.jscode import strip_js_comments
 from chanaudit.crawler.dom import element_snippet, text_of
 from chanaudit.crawler.page import ParsedPage
 from chanaudit.crawler.textwalk import NO_TEXT, element_text, heading_before
 
-_DATA = Path(__file__).resolve().parents[1] / "signatures" / "forms.yaml"
 _SKIP_TYPES = frozenset({"hidden", "submit", "button", "image", "reset", "checkbox", "radio", "file", "range",
                          "color"})
 _CONTACT = ("name", "phone", "email", "company")
@@ -58,8 +58,6 @@ _AUTOCOMPLETE = {"email": "email", "tel": "phone", "name": "name", "given-name":
                  "new-password": "password"}
 _JS_TYPES = ("", "text/javascript", "application/javascript", "module", "text/ecmascript")
 _FIELDS = etree.XPath(".//input | .//textarea | .//select")
-_JS_COMMENTS = re.compile(r"""('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`)|//[^\n]*|/\*.*?(?:\*/|$)""",
-                          re.S)
 
 
 def _tokens(tokens: list[str]) -> re.Pattern:
@@ -119,8 +117,9 @@ class Table:
     dom: list[tuple[int, str]]
 
 
-def load_table(path: Path = _DATA) -> Table:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+@cache
+def table() -> Table:
+    data = signatures.load("forms")
     embeds = data["embeds"]
     exclusions = {}
     for row in data["exclude"]:
@@ -151,10 +150,6 @@ def load_table(path: Path = _DATA) -> Table:
         form_inputs=index("form_inputs"),
         dom=[(i, sel) for i, e in enumerate(embeds) for sel in e.get("dom", [])],
     )
-
-
-#: Compiled once at import.
-TABLE = load_table()
 
 
 # -- fields ------------------------------------------------------------------
@@ -194,7 +189,7 @@ def _nearby_text(el) -> str:
     return ""
 
 
-def field_kind(el, labels: dict[str, str], t: Table = TABLE) -> str | None:
+def field_kind(el, labels: dict[str, str], t: Table | None = None) -> str | None:
     """search, login, password, email, phone, company, name, message, other; None for no visible field.
 
     Sources, most reliable first: the type, autocomplete, the label, the name
@@ -203,6 +198,7 @@ def field_kind(el, labels: dict[str, str], t: Table = TABLE) -> str | None:
     """
     if not _visible_field(el):
         return None
+    t = table() if t is None else t
     ftype = (el.get("type") or "text").lower()
     name = (el.get("name") or "").lower()
     if name in t.ignore_fields or (el.get("id") or "").lower() in t.ignore_fields:
@@ -298,8 +294,9 @@ class Verdict:
 
 
 def classify(container, fields: list[Any], labels: dict[str, str] | None = None, method: str = "",
-             t: Table = TABLE) -> Verdict:
+             t: Table | None = None) -> Verdict:
     """Judge a ``<form>`` (or a formless block) from its fields, buttons, words and wrappers."""
+    t = table() if t is None else t
     labels = labels if labels is not None else _labels(container)
     kinds = tuple(k for k in (field_kind(f, labels, t) for f in fields) if k)
     if not kinds:
@@ -371,12 +368,9 @@ def _loose_groups(page: ParsedPage) -> list[tuple[Any, list[Any]]]:
 
 
 # -- services ----------------------------------------------------------------
-def strip_js_comments(code: str) -> str:
-    return _JS_COMMENTS.sub(lambda m: m.group(1) or " ", code)
-
-
-def form_service(form, t: Table = TABLE) -> int | None:
+def form_service(form, t: Table | None = None) -> int | None:
     """The embed row whose marks are on this <form> (action, class of it or its wrappers, attribute, input)."""
+    t = table() if t is None else t
     action = form.get("action") or ""
     if action and t.actions is not None:
         m = t.actions.search(action)
@@ -402,7 +396,7 @@ def form_service(form, t: Table = TABLE) -> int | None:
 
 
 def detect(page: ParsedPage) -> list[Evidence]:
-    t = TABLE
+    t = table()
     found: list[Evidence] = []
     seen: set[tuple[str, str]] = set()
 

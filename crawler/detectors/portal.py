@@ -37,21 +37,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
 from lxml import etree
 
 from chanaudit.core.contract import Evidence, make_snippet
+from chanaudit.crawler import signatures
 from chanaudit.crawler.detectors.anchors import anchors
 from chanaudit.crawler.dom import element_snippet, text_of
 from chanaudit.crawler.page import ParsedPage
 from chanaudit.crawler.textwalk import element_text, heading_before
 from chanaudit.crawler.urls import absolute, host_of, registrable_domain
 
-_DATA = Path(__file__).resolve().parents[1] / "signatures" / "portal.yaml"
 TIERS = ("client", "service", "help", "login")
 _ENDINGS = sorted("ого его ому ему ыми ими ый ий ой ая яя ое ее ые ие ых их ую юю ом ем ам ям ах ях а я о е ы и у ю ь"
                   .split(), key=len, reverse=True)
@@ -126,8 +125,9 @@ class Table:
     exclusions: list[Exclusion]
 
 
-def load_table(path: Path = _DATA) -> Table:
-    d = yaml.safe_load(path.read_text(encoding="utf-8"))
+@cache
+def table() -> Table:
+    d = signatures.load("portal")
     platforms, domains, hints = [], set(), []
     for p in d["platforms"]:
         reserved = re.compile("|".join(p["reserved"])) if p.get("reserved") else None
@@ -149,13 +149,10 @@ def load_table(path: Path = _DATA) -> Table:
     )
 
 
-#: Compiled once at import.
-TABLE = load_table()
-
-
 # -- URL tests -----------------------------------------------------------------
-def platform_of(url: str, text: str = "", t: Table = TABLE) -> str | None:
+def platform_of(url: str, text: str = "", t: Table | None = None) -> str | None:
     """The platform id of a URL, or None."""
+    t = table() if t is None else t
     host = url.split("/", 3)[2].rpartition("@")[2].split(":")[0].lower() if "//" in url else ""
     if host.partition(".")[2] not in t.platform_domains and not (t.platform_paths and t.platform_paths.search(url)):
         return None
@@ -182,12 +179,14 @@ def _desk_label(host: str, t: Table) -> bool:
     return label in t.desk_hosts or label in t.client_hosts
 
 
-def has_slug(path: str, t: Table = TABLE) -> bool:
+def has_slug(path: str, t: Table | None = None) -> bool:
+    t = table() if t is None else t
     return any(_EXTENSION.sub("", seg) in t.slugs for seg in (path or "").lower().split("/") if seg)
 
 
-def excluded(host: str, path: str, text: str, t: Table = TABLE) -> str | None:
+def excluded(host: str, path: str, text: str, t: Table | None = None) -> str | None:
     """The id of the exclusion that rules this target out, or None."""
+    t = table() if t is None else t
     for e in t.exclusions:
         if (e.hosts and e.hosts.search(host)) or (e.paths and e.paths.search(path)) or \
                 (e.words and text and e.words.search(text)):
@@ -237,7 +236,7 @@ def _is_shop(page: ParsedPage, t: Table) -> bool:
 
 
 def detect(page: ParsedPage) -> list[Evidence]:
-    t = TABLE
+    t = table()
     site_domain = registrable_domain(urlsplit(page.site_url).hostname or "")
     # Same site: the public site and the host the page was fetched from (a local copy
     # is audited as its public domain, but its relative links resolve to the copy).
