@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -112,6 +114,20 @@ def test_contact_yaml_rows_each_tested():
         assert email.clean(f"abc@{host}") is None, host
     for token in data["email"]["at_tokens"]:
         assert emails(f"<p>info [{token}] firm.ru</p>") == {("info@firm.ru", "email.obfuscated")}, token
+
+
+
+def test_placeholder_locals_only_at_free_mail_domains():
+    """A row per placeholder local part and per free-mail domain it is refused at; the same local
+    part at the company's own domain, and a real local part at a free-mail domain, stay."""
+    data = yaml.safe_load((Path(email.__file__).parents[1] / "signatures" / "contact.yaml").read_text("utf-8"))
+    domains = data["email"]["placeholder_local_domains"]
+    for local in data["email"]["placeholder_locals"]:
+        assert email.clean(f"{local}@{domains[0]}") is None, local
+        assert email.clean(f"{local}@firm.ru") == f"{local}@firm.ru", local
+    for domain in domains:
+        assert email.clean(f"name@{domain}") is None, domain
+        assert email.clean(f"sales.dept@{domain}") == f"sales.dept@{domain}", domain
 
 
 # --- phone ------------------------------------------------------------------

@@ -32,7 +32,6 @@ class Table:
     messenger_hrefs: re.Pattern  # anchored at the start of an href (``match``)
     messenger_ids: list[str]
     messenger_scripts: re.Pattern | None
-    render_hints: re.Pattern
 
 
 def _alternation(groups: list[tuple[str, list[str]]]) -> re.Pattern | None:
@@ -56,8 +55,7 @@ def table() -> Table:
     messengers = data["messengers"]
     m_hrefs = _alternation([(f"m{i}", m.get("hrefs", [])) for i, m in enumerate(messengers)])
     m_scripts = _alternation([(f"m{i}", m.get("scripts", [])) for i, m in enumerate(messengers)])
-    hints = _alternation([(h["id"].replace("-", "_"), [h["pattern"]]) for h in data["render_hints"]])
-    return Table(ids, anchored, dom, m_hrefs, [m["id"] for m in messengers], m_scripts, hints)
+    return Table(ids, anchored, dom, m_hrefs, [m["id"] for m in messengers], m_scripts)
 
 
 def _raw(text: str) -> str:
@@ -145,14 +143,3 @@ def detect(page: ParsedPage) -> list[Evidence]:
             add(vendor_of(m, t.messenger_ids), "link", element_snippet(link.element), "messenger")
     return found
 
-
-def needs_rendering(page: ParsedPage) -> str | None:
-    """A reason to render when a tag manager may inject widgets that static HTML cannot show
-    (the caller skips pages whose chat static HTML already shows)."""
-    t = table()
-    for script in page.scripts:
-        text = script.src or script.text or ""
-        m = t.render_hints.search(text.lower())
-        if m:
-            return f"tag manager: {m.lastgroup.replace('_', '-')}"
-    return None

@@ -61,6 +61,7 @@ class Table:
     junk: frozenset[str]
     placeholder_domains: frozenset[str]
     placeholder_locals: frozenset[str]
+    placeholder_local_domains: frozenset[str]
     extensions: frozenset[str]
     third_party: tuple[str, ...]
 
@@ -82,6 +83,7 @@ def table() -> Table:
         junk=frozenset(a.lower() for a in data["junk_addresses"]),
         placeholder_domains=frozenset(d.lower() for d in data["placeholder_domains"]),
         placeholder_locals=frozenset(x.lower() for x in data["placeholder_locals"]),
+        placeholder_local_domains=frozenset(d.lower() for d in data["placeholder_local_domains"]),
         extensions=frozenset(data["file_extensions"]),
         third_party=tuple(data["third_party_hosts"]),
     )
@@ -99,7 +101,7 @@ def clean(address: str) -> str | None:
         return None
     if domain in t.placeholder_domains or domain.startswith("example."):
         return None
-    if local in t.placeholder_locals and domain in ("gmail.com", "mail.ru", "yandex.ru", "example.com"):
+    if local in t.placeholder_locals and domain in t.placeholder_local_domains:
         return None
     if any(domain == h or domain.endswith("." + h) for h in t.third_party):
         return None

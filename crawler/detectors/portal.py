@@ -52,8 +52,6 @@ from chanaudit.crawler.textwalk import element_text, heading_before
 from chanaudit.crawler.urls import absolute, host_of, registrable_domain
 
 TIERS = ("client", "service", "help", "login")
-_ENDINGS = sorted("ого его ому ему ыми ими ый ий ой ая яя ое ее ые ие ых их ую юю ом ем ам ям ах ях а я о е ы и у ю ь"
-                  .split(), key=len, reverse=True)
 _ONCLICK_URL = re.compile(r"""(?:location(?:\.href)?\s*=|window\.open\(|location\.assign\()\s*['"]([^'"]+)['"]""")
 _EXTENSION = re.compile(r"\.(?:html?|php|aspx?|jsp)$")
 _PASSWORD = etree.XPath(".//input[translate(@type,'PASWORD','pasword')='password']")
@@ -66,23 +64,24 @@ def normalize(text: str) -> str:
     return " ".join((text or "").lower().replace("ё", "е").split())
 
 
-def phrase(text: str) -> str:
-    """Regex source for a phrase: Russian words take their endings («личного кабинета»)."""
+def phrase(text: str, endings: tuple[str, ...]) -> str:
+    """Regex source for a phrase: Russian words take their endings («личного кабинета»); ``endings``
+    longest first (:attr:`Table.endings`)."""
     out = []
     for word in normalize(text).split():
         if re.fullmatch(r"[а-я-]+", word) and len(word) > 4:
-            stem = next((word[: -len(e)] for e in _ENDINGS if word.endswith(e) and len(word) - len(e) >= 4), word)
+            stem = next((word[: -len(e)] for e in endings if word.endswith(e) and len(word) - len(e) >= 4), word)
             out.append(re.escape(stem) + "[а-я]{0,3}")
         else:
             out.append(re.escape(word))
     return r"[\s-]+".join(out)
 
 
-def _phrases(items) -> re.Pattern | None:
+def _phrases(items, endings: tuple[str, ...]) -> re.Pattern | None:
     items = list(items)
     if not items:
         return None
-    alts = "|".join(phrase(w) for w in sorted(items, key=len, reverse=True))
+    alts = "|".join(phrase(w, endings) for w in sorted(items, key=len, reverse=True))
     return re.compile(rf"(?<![\w])(?:{alts})(?![\w])")
 
 
@@ -122,12 +121,15 @@ class Table:
     slugs: frozenset[str]
     desk_hosts: frozenset[str]
     client_hosts: frozenset[str]
+    helpdesk_paths: tuple[str, ...]  # substrings of a path that name a helpdesk
     exclusions: list[Exclusion]
+    endings: tuple[str, ...]  # Russian word endings, longest first
 
 
 @cache
 def table() -> Table:
     d = signatures.load("portal")
+    endings = tuple(sorted(d["russian_endings"], key=len, reverse=True))
     platforms, domains, hints = [], set(), []
     for p in d["platforms"]:
         reserved = re.compile("|".join(p["reserved"])) if p.get("reserved") else None
@@ -136,16 +138,17 @@ def table() -> Table:
         domains.update(p.get("hosts", []))
         path_hints = anchors(p.get("paths", []))
         hints += [re.escape(h) for h in path_hints] if path_hints is not None else p["paths"]
-    tiers = {tier: _phrases(w["text"] for w in d["words"] if w["tier"] == tier) for tier in TIERS}
+    tiers = {tier: _phrases((w["text"] for w in d["words"] if w["tier"] == tier), endings) for tier in TIERS}
     exclusions = [
-        Exclusion(e["id"], _regex(e.get("hosts", [])), _regex(e.get("paths", [])), _phrases(e.get("words", [])),
+        Exclusion(e["id"], _regex(e.get("hosts", [])), _regex(e.get("paths", [])), _phrases(e.get("words", []), endings),
                   tuple(tuple(i.split("=", 1)) for i in e.get("form_inputs", [])), _regex(e.get("actions", [])))
         for e in d["exclude"]
     ]
     return Table(
-        platforms, frozenset(domains), re.compile("|".join(dict.fromkeys(hints)), re.I) if hints else None, tiers, _phrases(w["text"] for w in d["words"]),
-        _phrases(d["ticket_words"]), int(d["max_link_text"]), frozenset(d["slugs"]),
-        frozenset(d["subdomains"]["desk"]), frozenset(d["subdomains"]["client"]), exclusions,
+        platforms, frozenset(domains), re.compile("|".join(dict.fromkeys(hints)), re.I) if hints else None, tiers,
+        _phrases((w["text"] for w in d["words"]), endings), _phrases(d["ticket_words"], endings),
+        int(d["max_link_text"]), frozenset(d["slugs"]), frozenset(d["subdomains"]["desk"]),
+        frozenset(d["subdomains"]["client"]), tuple(p.lower() for p in d["helpdesk_paths"]), exclusions, endings,
     )
 
 
@@ -271,7 +274,7 @@ def detect(page: ParsedPage) -> list[Evidence]:
         if rule and same_site and not _desk_host(host, site_domain, t, desk_only=True):
             if not shop:
                 shop.append(_is_shop(page, t))
-            if shop[0] and not _helpdesk_slug(parts.path):
+            if shop[0] and not _helpdesk_path(parts.path, t):
                 continue  # a shop's customer account
         if rule:
             add(url, method, rule, el, text)
@@ -294,9 +297,9 @@ def _desk_host(host: str, site_domain: str, t: Table, desk_only: bool = False) -
     return label in t.desk_hosts or (not desk_only and label in t.client_hosts)
 
 
-def _helpdesk_slug(path: str) -> bool:
-    return any(s in (path or "").lower() for s in ("helpdesk", "servicedesk", "service-desk", "help-desk", "tickets",
-                                                     "support-portal"))
+def _helpdesk_path(path: str, t: Table) -> bool:
+    path = (path or "").lower()
+    return any(s in path for s in t.helpdesk_paths)
 
 
 def _word_rule(tier: str, host: str, path: str, same_site: bool, site_domain: str, t: Table) -> str | None:
