@@ -20,7 +20,7 @@ from pathlib import Path
 from chanaudit.core.errors import ChanauditError
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.journal import JOURNAL, count_lines, journal_files, read_journal, repair
-from chanaudit.crawler.output import base_manifest, write_outputs
+from chanaudit.crawler.output import Scorer, base_manifest, write_outputs
 from chanaudit.crawler.sites import SiteList, read_sites
 from chanaudit.crawler.urls import InvalidSiteInput, normalize_site_url
 
@@ -45,7 +45,9 @@ Progress = Callable[[int, int], None]  # (done, total)
 
 def run_audit(sites: str | Path | SiteList, out: str | Path, config: AuditConfig | None = None,
               resume: bool = False, overwrite: bool = False, progress: Progress | None = None,
-              column: str | None = None) -> AuditResult:
+              column: str | None = None, scorer: Scorer | None = None) -> AuditResult:
+    """Audit every site of ``sites`` into ``out`` (DESIGN.md: sites.csv, evidence.csv, pages.csv,
+    manifest.json). ``scorer`` fills the ``score`` column of ok sites; without one it stays empty."""
     config = config or AuditConfig()
     out = Path(out)
     site_list = sites if isinstance(sites, SiteList) else read_sites(sites, column=column)
@@ -80,7 +82,7 @@ def run_audit(sites: str | Path | SiteList, out: str | Path, config: AuditConfig
               + "; rerun with --resume")
     manifest["state"] = "complete" if rc == 0 else "incomplete"
     manifest["crawler_exit_code"] = rc
-    final = write_outputs(site_list, records, out, manifest, missing_detail=detail)
+    final = write_outputs(site_list, records, out, manifest, missing_detail=detail, scorer=scorer)
     return AuditResult(out, final, rc)
 
 

@@ -47,9 +47,15 @@ def audit(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Audit every site of SITES within one click of its home page; one result row per input row."""
+    from functools import partial
+
     from chanaudit.crawler.config import AuditConfig
     from chanaudit.crawler.runner import AuditError, run_audit
     from chanaudit.crawler.sites import read_sites
+    from chanaudit.scoring.rank import score_flags
+    from chanaudit.scoring.weights import default_weights
+
+    scorer = partial(score_flags, weights=default_weights())
 
     with friendly_errors(AuditError, ValueError):
         config = AuditConfig(
@@ -68,7 +74,7 @@ def audit(
                       f"{site_list.format} {site_list.encoding} {site_list.delimiter!r}".rstrip())
         started = time.monotonic()
         if quiet:
-            result = run_audit(site_list, out, config, resume=resume, overwrite=overwrite)
+            result = run_audit(site_list, out, config, resume=resume, overwrite=overwrite, scorer=scorer)
         else:
             with Progress(TextColumn("[bold]sites"), BarColumn(), MofNCompleteColumn(),
                           TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
@@ -79,7 +85,8 @@ def audit(
                     elapsed = max(time.monotonic() - started, 1e-6)
                     bar.update(task, completed=done, total=total, rate=f"{done / elapsed:.1f}/s")
 
-                result = run_audit(site_list, out, config, resume=resume, overwrite=overwrite, progress=progress)
+                result = run_audit(site_list, out, config, resume=resume, overwrite=overwrite, progress=progress,
+                                   scorer=scorer)
     _summary(result)
     if result.returncode:
         console.print(f"[red]the crawl stopped early (exit code {result.returncode}); "
