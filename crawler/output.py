@@ -65,6 +65,9 @@ def write_outputs(site_list: SiteList, records: dict[int, dict], out: Path, mani
         "pages_rendered": len(rendered),
         "rendered_share": round(len(rendered) / len(fetched), 4) if fetched else 0.0,
         "sites_rendered": sum(1 for r in rows if (r.get("rendered") or 0)),
+        **({"rendering": {**manifest["rendering"], "pages_rendered": len(rendered),
+                          "render_errors": sum(1 for p in rendered if p["error"])}}
+           if "rendering" in manifest else {}),
         "evidence_rows": len(evidence),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

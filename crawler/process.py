@@ -81,9 +81,7 @@ def main(job_path: str) -> int:
     from chanaudit.crawler.spider import AuditSpider
 
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
-    cfg = AuditConfig.from_dict(job["config"])
-    if cfg.render != "never" and not Path(cfg.chromium).exists():
-        cfg.render = "never"
+    cfg = AuditConfig.from_dict(job["config"])  # the parent checked the browser (runner.check_rendering)
     journal = Journal(Path(job["journal"])).open()
     settings = crawl_settings(cfg, job.get("log_file"))
     settings["LOG_INSTALL_ROOT_HANDLER"] = bool(job.get("log_file"))

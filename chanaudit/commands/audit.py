@@ -29,6 +29,10 @@ def audit(
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a previous run in OUT and start again."),
     column: str = typer.Option(None, "--column", help="Name of the site column, when not url/domain/site."),
     render: str = typer.Option("auto", "--render", help="Browser rendering: auto (only pages that need it), never, always."),
+    chromium: str = typer.Option(
+        None, "--chromium", metavar="PATH",
+        help="The browser that renders pages (default /usr/bin/chromium, Debian's chromium). Without it, "
+             "--render auto or always stops with an error before crawling."),
     third_party_scripts: bool = typer.Option(
         False, "--third-party-scripts",
         help="When rendering, let the browser run scripts from other public hosts (tag managers, widget "
@@ -63,7 +67,7 @@ def audit(
             per_site=per_site, workers=workers, delay=delay, timeout=timeout, max_pages=max_pages,
             max_bytes=int(max_mb * 1024 * 1024), messenger_as_chat=messenger_as_chat,
             third_party_scripts=third_party_scripts,
-            **({"user_agent": user_agent} if user_agent else {}),
+            **({"user_agent": user_agent} if user_agent else {}), **({"chromium": chromium} if chromium else {}),
         )
         site_list = read_sites(sites, column=column)
         for warning in site_list.warnings:
