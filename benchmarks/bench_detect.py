@@ -109,14 +109,14 @@ def lxml_html_views(html: str):
     """The same views over lxml.html's tree (its Python element-class lookup), the parser used before."""
     import lxml.html
 
-    import chanaudit.crawler.page as page_module
+    import chanaudit.crawler.dom as dom_module
 
-    saved = page_module._HTML_PARSER
-    page_module._HTML_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=False, recover=True)
+    saved = dom_module._HTML_PARSER
+    dom_module._HTML_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=False, recover=True)
     try:
         return lxml_views(html)
     finally:
-        page_module._HTML_PARSER = saved
+        dom_module._HTML_PARSER = saved
 
 
 def real_pages() -> list[tuple[str, float, float]]:

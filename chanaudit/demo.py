@@ -50,11 +50,15 @@ def serve_market(market) -> list:
 
 def run_demo(out: Path, n_sites: int = 320, seed: int = 2016, lang: str = "ru", render: str = "auto",
              survey_n: int = 400, say: Say = print, progress=None) -> DemoResult:
+    from functools import partial
+
     from chanaudit.analysis.accuracy import detection_accuracy
     from chanaudit.crawler.config import AuditConfig
     from chanaudit.crawler.runner import run_audit
     from chanaudit.crawler.testing.market import generate_market
     from chanaudit.crawler.testing.server import SiteServer
+    from chanaudit.scoring.rank import score_flags
+    from chanaudit.scoring.weights import default_weights
 
     out = Path(out)
     result = DemoResult(out)
@@ -80,7 +84,8 @@ def run_demo(out: Path, n_sites: int = 320, seed: int = 2016, lang: str = "ru", 
         input_csv = write_csv(frame, out / "input" / "sites.csv")
         config = AuditConfig(render=render, allow_private=True, delay=0, timeout=5, retries=0, concurrency=32,
                              render_wait_ms=800)
-        audit = run_audit(input_csv, audit_dir, config, overwrite=True, progress=progress)
+        audit = run_audit(input_csv, audit_dir, config, overwrite=True, progress=progress,
+                          scorer=partial(score_flags, weights=default_weights()))
     lap("audit")
     sites = read_csv(audit_dir / "sites.csv")
     counts = ", ".join(f"{k} {v}" for k, v in audit.counts.items())

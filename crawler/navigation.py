@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from functools import cache
 from urllib.parse import unquote, urlsplit
 
-import yaml
-
+from chanaudit.crawler import signatures
 from chanaudit.crawler.page import ParsedPage
 from chanaudit.crawler.urls import same_site, strip_fragment
-
-_DATA = Path(__file__).parent / "signatures" / "navigation.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,17 +26,34 @@ class Target:
     strength: int  # 2 = text and slug, 1 = one of them
 
 
-@lru_cache(maxsize=1)
-def _lexicon():
-    data = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
-    out = {}
+@dataclass(frozen=True, slots=True)
+class Role:
+    """The words and slugs of links to one kind of page (contacts or support)."""
+
+    words: re.Pattern  # whole words or phrases of the link text
+    slugs: frozenset[str]  # path segments
+    weak: frozenset[str]  # words that count only in a short label
+    service: tuple[str, ...]  # phrases that name a product, not the section
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    roles: dict[str, Role]  # tried in this order: contacts, support
+    skip_extensions: tuple[str, ...]
+    skip_slugs: frozenset[str]
+
+
+@cache
+def table() -> Table:
+    data = signatures.load("navigation")
+    roles = {}
     for role in ("contacts", "support"):
         words = sorted(data[role]["words"], key=len, reverse=True)
         pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.I)
         weak = frozenset(w.lower() for w in data[role].get("weak_words", ()))
         service = tuple(p.lower() for p in data[role].get("service_phrases", ()))
-        out[role] = (pattern, frozenset(s.lower() for s in data[role]["slugs"]), weak, service)
-    return out, tuple(data["skip_extensions"]), frozenset(data["skip_slugs"])
+        roles[role] = Role(pattern, frozenset(s.lower() for s in data[role]["slugs"]), weak, service)
+    return Table(roles, tuple(data["skip_extensions"]), frozenset(data["skip_slugs"]))
 
 
 def _slug_hits(path: str, slugs: frozenset[str]) -> str | None:
@@ -57,7 +70,7 @@ def find_targets(home: ParsedPage, site_url: str, max_links: int = 3) -> list[Ta
     At most one contacts page is chosen (the strongest); the rest of the budget
     goes to support pages. The home page itself is never a target.
     """
-    lexicon, skip_ext, skip_slugs = _lexicon()
+    nav = table()
     home_url = strip_fragment(home.url)
     best: dict[str, Target] = {}
     order: list[str] = []
@@ -68,14 +81,15 @@ def find_targets(home: ParsedPage, site_url: str, max_links: int = 3) -> list[Ta
         if url == home_url or url in best and best[url].strength == 2:
             continue
         path = urlsplit(url).path
-        if path.lower().endswith(skip_ext) or _slug_hits(path, skip_slugs):
+        if path.lower().endswith(nav.skip_extensions) or _slug_hits(path, nav.skip_slugs):
             continue
-        for role, (pattern, slugs, weak, service) in lexicon.items():
-            text_hit = pattern.search(link.text or "")
-            slug_hit = _slug_hits(path, slugs)
+        for role, rules in nav.roles.items():
+            text_hit = rules.words.search(link.text or "")
+            slug_hit = _slug_hits(path, rules.slugs)
             if text_hit and not slug_hit:
                 label = " ".join(link.text.lower().split())
-                if any(p in label for p in service) or (text_hit.group(1).lower() in weak and len(label.split()) > 2):
+                if any(p in label for p in rules.service) or \
+                        (text_hit.group(1).lower() in rules.weak and len(label.split()) > 2):
                     text_hit = None  # "IT Support Geelong", «ИТ-поддержка»: a service, not the support section
             if not (text_hit or slug_hit):
                 continue

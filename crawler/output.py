@@ -5,20 +5,27 @@ from __future__ import annotations
 import json
 import platform
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from chanaudit import __version__
-from chanaudit.core.contract import EVIDENCE_COLUMNS, PAGE_COLUMNS, SITE_COLUMNS
+from chanaudit.core.contract import CHANNELS, EVIDENCE_COLUMNS, PAGE_COLUMNS, SITE_COLUMNS
 from chanaudit.core.tables import write_csv
 from chanaudit.crawler.sites import SiteList
+
+#: Channel flags of an ok site -> its score (chanaudit.scoring builds one from weights).
+Scorer = Callable[[dict[str, int]], float]
 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def site_rows(site_list: SiteList, records: dict[int, dict], missing_detail: str) -> list[dict]:
+def site_rows(site_list: SiteList, records: dict[int, dict], missing_detail: str,
+              scorer: Scorer | None = None) -> list[dict]:
+    """One row per input row, in input order. ``score`` is the scorer's for ok rows, empty
+    otherwise and when no scorer is given (the crawl itself scores nothing)."""
     rows = []
     for site in site_list.sites:
         if site.url is None:
@@ -26,6 +33,8 @@ def site_rows(site_list: SiteList, records: dict[int, dict], missing_detail: str
                    "status_detail": site.error}
         elif site.site_id in records:
             row = dict(records[site.site_id]["row"])
+            ok = row["status"] == "ok"
+            row["score"] = round(scorer({ch: row[ch] for ch in CHANNELS}), 4) if ok and scorer else None
         else:
             row = {"site_id": site.site_id, "input": site.raw, "url": site.url, "status": "error",
                    "status_detail": missing_detail}
@@ -35,8 +44,9 @@ def site_rows(site_list: SiteList, records: dict[int, dict], missing_detail: str
 
 
 def write_outputs(site_list: SiteList, records: dict[int, dict], out: Path, manifest: dict,
-                  missing_detail: str = "not crawled: the crawl stopped early; rerun with --resume") -> dict:
-    rows = site_rows(site_list, records, missing_detail)
+                  missing_detail: str = "not crawled: the crawl stopped early; rerun with --resume",
+                  scorer: Scorer | None = None) -> dict:
+    rows = site_rows(site_list, records, missing_detail, scorer)
     write_csv(rows, out / "sites.csv", columns=[*SITE_COLUMNS, *site_list.passthrough])
     order = [s.site_id for s in site_list.sites if s.site_id in records]
     evidence = [{"site_id": sid, **ev} for sid in order for ev in records[sid]["evidence"]]
@@ -55,6 +65,9 @@ def write_outputs(site_list: SiteList, records: dict[int, dict], out: Path, mani
         "pages_rendered": len(rendered),
         "rendered_share": round(len(rendered) / len(fetched), 4) if fetched else 0.0,
         "sites_rendered": sum(1 for r in rows if (r.get("rendered") or 0)),
+        **({"rendering": {**manifest["rendering"], "pages_rendered": len(rendered),
+                          "render_errors": sum(1 for p in rendered if p["error"])}}
+           if "rendering" in manifest else {}),
         "evidence_rows": len(evidence),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

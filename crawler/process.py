@@ -1,4 +1,4 @@
-"""The crawl itself, run in a child process: ``python -m crawler.process JOB.json``.
+"""The crawl itself, run in a child process: ``python -m chanaudit.crawler.process JOB.json``.
 
 Twisted's reactor cannot restart inside one Python process, so the API and the
 CLI run each crawl here; the parent follows the journal for progress and
@@ -12,8 +12,8 @@ import logging
 import os
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from chanaudit.crawler.browser import BrowserPolicy
 from chanaudit.crawler.config import CHROMIUM_ARGS, AuditConfig
 from chanaudit.crawler.journal import Journal
 
@@ -49,11 +49,7 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
         "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None,
                        "scrapy.extensions.remote_control.RemoteControl": None},
     }
-    if cfg.render != "never" and Path(cfg.chromium).exists():
-        # the module Scrapy loads abort_request from (this file may also run as __main__)
-        import chanaudit.crawler.process as module
-
-        module.BROWSER_POLICY.update(third_party_scripts=cfg.third_party_scripts, allow_private=cfg.allow_private)
+    if cfg.render != "never":
         handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
         settings.update({
             "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
@@ -62,54 +58,10 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
             "PLAYWRIGHT_MAX_CONTEXTS": 1,
             "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": cfg.render_pages,
             "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": cfg.render_timeout * 1000,
-            "PLAYWRIGHT_ABORT_REQUEST": "chanaudit.crawler.process.abort_request",
+            # a callable: scrapy-playwright's load_object returns it as is
+            "PLAYWRIGHT_ABORT_REQUEST": BrowserPolicy.from_config(cfg),
         })
     return settings
-
-
-_ABORT_TYPES = {"image", "media", "font", "stylesheet"}
-#: Set in the crawler process from its AuditConfig (crawl_settings): what the browser may fetch.
-BROWSER_POLICY = {"third_party_scripts": False, "allow_private": False}
-_PUBLIC_HOSTS: dict[str, bool] = {}
-
-
-async def abort_request(request) -> bool:
-    """In the browser: no images, fonts, media or stylesheets. From other hosts only scripts,
-    and only with ``--third-party-scripts`` (tag managers and widget loaders that inject a
-    chat) and only from public addresses unless ``--allow-private``; frames and
-    redirects to other hosts are held to the same address rule as the crawl."""
-    if request.resource_type in _ABORT_TYPES:
-        return True
-    frame = request.frame
-    try:
-        page_url = frame.page.url if frame else ""
-    except Exception:  # noqa: BLE001 - a detached frame
-        page_url = ""
-    target = urlsplit(request.url)
-    if not page_url.startswith("http") or target.netloc == urlsplit(page_url).netloc:
-        return False  # the audited page and its own host (already past the address guard)
-    if target.scheme not in ("http", "https"):
-        return True
-    if not request.is_navigation_request() and not (
-            BROWSER_POLICY["third_party_scripts"] and request.resource_type == "script"):
-        return True
-    return not await _public(target.hostname or "")
-
-
-async def _public(host: str) -> bool:
-    """Does ``host`` resolve only to public addresses? (Always yes with --allow-private.)
-    The crawl's address guard asks the same question of every request."""
-    if BROWSER_POLICY["allow_private"]:
-        return True
-    if host not in _PUBLIC_HOSTS:
-        from chanaudit.crawler.middlewares import addresses_of, non_public
-
-        try:
-            addresses = await addresses_of(host.strip("[]"))
-        except (OSError, UnicodeError):
-            addresses = []
-        _PUBLIC_HOSTS[host] = bool(addresses) and not any(non_public(a) for a in addresses)
-    return _PUBLIC_HOSTS[host]
 
 
 def _watch_parent(parent_pid: int) -> None:
@@ -129,9 +81,7 @@ def main(job_path: str) -> int:
     from chanaudit.crawler.spider import AuditSpider
 
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
-    cfg = AuditConfig.from_dict(job["config"])
-    if cfg.render != "never" and not Path(cfg.chromium).exists():
-        cfg.render = "never"
+    cfg = AuditConfig.from_dict(job["config"])  # the parent checked the browser (runner.check_rendering)
     journal = Journal(Path(job["journal"])).open()
     settings = crawl_settings(cfg, job.get("log_file"))
     settings["LOG_INSTALL_ROOT_HANDLER"] = bool(job.get("log_file"))

@@ -1,42 +1,56 @@
-"""When static HTML is not enough: the ``--render auto`` policy."""
+"""When static HTML is not enough: the ``--render auto`` policy (vocabulary in ``signatures/render.yaml``)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cache
 
+from chanaudit.crawler import signatures
 from chanaudit.crawler.page import ParsedPage
 
-_INJECT = re.compile(r"createElement\(\s*['\"]script['\"]\s*\)|document\.write\s*\(", re.I)
-#: Analytics snippets inject scripts too but never a support channel.
-_ANALYTICS = re.compile(
-    r"mc\.yandex\.ru/metrika|google-analytics\.com|googletagmanager\.com/gtag|top-fwz1\.mail\.ru|"
-    r"fbevents\.js|vk\.com/js/api/openapi|counter\.yadro\.ru|yandex\.ru/metrika|hotjar\.com|clarity\.ms",
-    re.I,
-)
+#: A body with scripts and less visible text than this is an app shell that scripts fill.
+APP_SHELL_TEXT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    tag_manager_ids: tuple[str, ...]
+    tag_managers: re.Pattern  # one group per row: t0, t1...; over lower-cased src or code
+    injectors: re.Pattern
+    analytics: re.Pattern
+
+
+def _alternation(rows: list[dict], flags: int = 0, named: bool = False) -> re.Pattern:
+    parts = [f"(?P<t{i}>{row['pattern']})" if named else f"(?:{row['pattern']})" for i, row in enumerate(rows)]
+    return re.compile("|".join(parts), flags)
+
+
+@cache
+def table() -> Table:
+    data = signatures.load("render")
+    return Table(tuple(row["id"] for row in data["tag_managers"]), _alternation(data["tag_managers"], named=True),
+                 _alternation(data["injectors"], re.I), _alternation(data["analytics"], re.I))
 
 
 def needs_rendering(page: ParsedPage, evidence=None) -> str | None:
     """A short reason when the page likely shows channels only after scripts run.
 
     None when static HTML already shows a chat (the channel scripts inject).
-    Otherwise asks the chat detector's signature data (tag managers), then a
-    generic check: inline scripts that inject other scripts (analytics
-    snippets aside), or a body with scripts and almost no text.
+    Otherwise: a tag manager that may inject widgets; inline scripts that inject
+    other scripts (analytics snippets aside); a body with scripts and almost no text.
     """
     if evidence is not None and any(ev.channel == "chat" for ev in evidence):
         return None
-    try:
-        from chanaudit.crawler.detectors.chat import needs_rendering as chat_hint
-    except ImportError:  # pragma: no cover - the chat detector always ships
-        chat_hint = None
-    if chat_hint is not None:
-        reason = chat_hint(page)
-        if reason:
-            return reason
+    t = table()
+    for script in page.scripts:
+        m = t.tag_managers.search((script.src or script.text or "").lower())
+        if m:
+            return f"tag manager: {t.tag_manager_ids[int(m.lastgroup[1:])]}"
     for script in page.scripts:
         text = script.text or ""
-        if script.src is None and _INJECT.search(text) and not _ANALYTICS.search(text):
+        if script.src is None and t.injectors.search(text) and not t.analytics.search(text):
             return "inline script injects scripts"
-    if page.scripts and len(page.visible_text) < 200:
+    if page.scripts and len(page.visible_text) < APP_SHELL_TEXT:
         return "app shell: scripts and almost no text"
     return None

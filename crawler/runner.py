@@ -8,8 +8,10 @@ marked so that ``resume=True`` completes the run without gaps or duplicates.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -18,15 +20,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chanaudit.core.errors import ChanauditError
+from chanaudit.crawler.browser import browser_version
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.journal import JOURNAL, count_lines, journal_files, read_journal, repair
-from chanaudit.crawler.output import base_manifest, write_outputs
+from chanaudit.crawler.output import Scorer, base_manifest, write_outputs
 from chanaudit.crawler.sites import SiteList, read_sites
 from chanaudit.crawler.urls import InvalidSiteInput, normalize_site_url
 
 
 class AuditError(ChanauditError):
     """The audit cannot start (output folder in use, resume of another input...)."""
+
+
+class BrowserMissing(AuditError):
+    """Rendering is asked for (``--render auto`` or ``always``) and there is no browser to run."""
 
 
 @dataclass
@@ -45,8 +52,11 @@ Progress = Callable[[int, int], None]  # (done, total)
 
 def run_audit(sites: str | Path | SiteList, out: str | Path, config: AuditConfig | None = None,
               resume: bool = False, overwrite: bool = False, progress: Progress | None = None,
-              column: str | None = None) -> AuditResult:
+              column: str | None = None, scorer: Scorer | None = None) -> AuditResult:
+    """Audit every site of ``sites`` into ``out`` (DESIGN.md: sites.csv, evidence.csv, pages.csv,
+    manifest.json). ``scorer`` fills the ``score`` column of ok sites; without one it stays empty."""
     config = config or AuditConfig()
+    config, rendering = check_rendering(config)  # before anything is read or written
     out = Path(out)
     site_list = sites if isinstance(sites, SiteList) else read_sites(sites, column=column)
     journal_path = out / JOURNAL
@@ -66,6 +76,7 @@ def run_audit(sites: str | Path | SiteList, out: str | Path, config: AuditConfig
     for part in journal_files(journal_path):
         repair(part)
     manifest = base_manifest(site_list, config.as_dict())
+    manifest["rendering"] = rendering
     done_before = read_journal(journal_path)
     manifest["resumed_with"] = len(done_before) if resume else 0
     pending = [s for s in site_list.sites if s.url is not None and s.site_id not in done_before]
@@ -80,8 +91,26 @@ def run_audit(sites: str | Path | SiteList, out: str | Path, config: AuditConfig
               + "; rerun with --resume")
     manifest["state"] = "complete" if rc == 0 else "incomplete"
     manifest["crawler_exit_code"] = rc
-    final = write_outputs(site_list, records, out, manifest, missing_detail=detail)
+    final = write_outputs(site_list, records, out, manifest, missing_detail=detail, scorer=scorer)
     return AuditResult(out, final, rc)
+
+
+def check_rendering(config: AuditConfig) -> tuple[AuditConfig, dict]:
+    """The configuration to crawl with (the browser's path resolved) and the manifest's
+    ``rendering`` record; :class:`BrowserMissing` when rendering is on and the browser is not
+    there, so that a run never quietly audits static HTML only."""
+    if config.render == "never":
+        return config, {"policy": "never", "browser": None, "browser_version": None}
+    path = shutil.which(config.chromium)  # a path to an executable file, or a name on PATH
+    if path is None:
+        raise BrowserMissing(
+            f"--render {config.render} needs a browser, and there is no executable at {config.chromium}. "
+            "Install Debian's chromium (apt-get install chromium), pass --chromium PATH to the browser, "
+            "or pass --render never to audit static HTML only.")
+    path = os.path.abspath(path)
+    if path != config.chromium:
+        config = dataclasses.replace(config, chromium=path)
+    return config, {"policy": config.render, "browser": path, "browser_version": browser_version(path)}
 
 
 def public_url(site) -> str | None:

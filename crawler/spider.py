@@ -56,13 +56,6 @@ class SiteState:
     started: float = field(default_factory=time.monotonic)
 
 
-def score_of(flags: dict[str, int]) -> float:
-    from chanaudit.scoring.rank import score_flags
-    from chanaudit.scoring.weights import default_weights
-
-    return score_flags(flags, default_weights())
-
-
 class AuditSpider(scrapy.Spider):
     """One request in flight per site: robots.txt, home, then contacts/support in turn.
 
@@ -236,7 +229,6 @@ class AuditSpider(scrapy.Spider):
             "rendered": state.rendered,
             **{ch: flags.get(ch) if ok else None for ch in CHANNELS},
             "channels": sum(flags.values()) if ok else None,
-            "score": round(score_of(flags), 4) if ok else None,
         }
         self.recorder.record(row, list(state.evidence), state.pages)
 

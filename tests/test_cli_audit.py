@@ -27,6 +27,7 @@ def test_audit_command_writes_the_contract(tmp_path):
     frame = read_csv(tmp_path / "out" / "sites.csv")
     assert list(frame["status"]) == ["ok", "invalid_input"]
     assert list(frame["name"]) == ["Тест", "Плохой"]
+    assert frame.loc[0, "score"] == pytest.approx(0.8)  # the CLI scores with the default weights: .1+.1+.2+.4
 
 
 def test_missing_file_is_a_clear_error(tmp_path):

@@ -6,6 +6,7 @@ Each crawl runs in a child process, as in production (crawler.runner).
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 
@@ -13,6 +14,8 @@ from chanaudit.core.tables import read_csv
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.runner import run_audit
 from chanaudit.crawler.testing.server import Site, SiteServer
+from chanaudit.scoring.rank import score_flags
+from chanaudit.scoring.weights import default_weights
 from tests.conftest import FIXTURES, write_sites_csv
 
 pytestmark = pytest.mark.slow
@@ -54,7 +57,8 @@ def fault_run(tmp_path_factory):
         rows = [{"site": server.url(s.name), "name": s.name, "city": "Москва"} for s in sites]
         rows.insert(3, {"site": "not a url", "name": "bad", "city": ""})
         csv_path = write_sites_csv(tmp / "in.csv", rows)
-        result = run_audit(csv_path, tmp / "out", fast_config(max_bytes=2 * 1024 * 1024))
+        result = run_audit(csv_path, tmp / "out", fast_config(max_bytes=2 * 1024 * 1024),
+                           scorer=partial(score_flags, weights=default_weights()))
         fetched = list(server.log)
     return result, read_csv(tmp / "out" / "sites.csv"), tmp / "out", fetched
 

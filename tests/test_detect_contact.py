@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -112,6 +114,20 @@ def test_contact_yaml_rows_each_tested():
         assert email.clean(f"abc@{host}") is None, host
     for token in data["email"]["at_tokens"]:
         assert emails(f"<p>info [{token}] firm.ru</p>") == {("info@firm.ru", "email.obfuscated")}, token
+
+
+
+def test_placeholder_locals_only_at_free_mail_domains():
+    """A row per placeholder local part and per free-mail domain it is refused at; the same local
+    part at the company's own domain, and a real local part at a free-mail domain, stay."""
+    data = yaml.safe_load((Path(email.__file__).parents[1] / "signatures" / "contact.yaml").read_text("utf-8"))
+    domains = data["email"]["placeholder_local_domains"]
+    for local in data["email"]["placeholder_locals"]:
+        assert email.clean(f"{local}@{domains[0]}") is None, local
+        assert email.clean(f"{local}@firm.ru") == f"{local}@firm.ru", local
+    for domain in domains:
+        assert email.clean(f"name@{domain}") is None, domain
+        assert email.clean(f"sales.dept@{domain}") == f"sales.dept@{domain}", domain
 
 
 # --- phone ------------------------------------------------------------------
@@ -228,16 +244,16 @@ def test_phone_windows_cover_what_the_matcher_accepts():
 
     import phonenumbers.phonenumberutil as pnu
 
-    from chanaudit.crawler.detectors.phone import PUNCTUATION_CLASS, _windows, rules
+    from chanaudit.crawler.detectors.phone import PUNCTUATION_CLASS, _windows, table
 
     ours, theirs = re.compile(f"[{PUNCTUATION_CLASS}]"), re.compile(f"[{pnu._VALID_PUNCTUATION}{pnu._PLUS_CHARS}]")
     assert all(bool(ours.match(chr(c))) == bool(theirs.match(chr(c))) for c in range(0x3100))
     assert phones("<p>Отдел кадров: Тел.: 8–812–297–54–89, с 10 до 19</p>") == {"+78122975489"}
     assert phones("<p>ИНН 7713793002, КПП 771301001. Отдел продаж, звоните по телефону +7 (495) 123-45-67 доб. 12"
                   "</p>") == {"+74951234567"}
-    r = rules()
+    t = table()
     line = "ООО «Фирма», ИНН 7713793002, КПП 771301001, ОГРН 1147746877783, тел. +7 495 123-45-67"
-    (start, end), = _windows(line, line, r["forbidden"], r["context"])
+    (start, end), = _windows(line, line, t.forbidden, t.context)
     assert line[start:end] == "ел. +7 495 123-45-67"  # the numbers after ИНН, КПП and ОГРН are not read
 
 

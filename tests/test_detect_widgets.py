@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chanaudit.crawler.detectors import chat, form, portal
-from chanaudit.crawler.detectors.chat import strip_js_comments
+from chanaudit.crawler.detectors.jscode import strip_js_comments
 from chanaudit.crawler.page import Page, ParsedPage
 from chanaudit.crawler.render import needs_rendering
 
@@ -21,6 +21,20 @@ def test_strip_js_comments_keeps_urls_in_strings():
     code = "var u='https://code.jivo.ru/widget/x'; // loader\n/* old: embed.tawk.to */ <!-- legacy\nx=1;"
     stripped = strip_js_comments(code)
     assert "https://code.jivo.ru/widget/x" in stripped and "tawk" not in stripped and "legacy" not in stripped
+
+
+def test_one_comment_stripper_for_chat_and_forms():
+    """Both detectors read inline code through the one strip_js_comments: a comment is a space
+    (``jivo/**/_api`` is two tokens in JS, not the global ``jivo_api``), and an old page's
+    ``<!--`` line is a comment for the form detector as for the chat detector."""
+    assert chat.strip_js_comments is form.strip_js_comments is strip_js_comments
+    assert strip_js_comments("a/*x*/b // c\nd") == "a b  \nd"
+    assert strip_js_comments("x = 1;\n--> legacy end") == "x = 1;\n "
+    assert values(chat, "<script>window.jivo/**/_api = {};</script>") == []
+    assert values(chat, "<script>window.jivo_api = {};</script>") == ["jivo"]
+    hubspot = '<script>hbspt.forms.create({portalId: "1", formId: "a"});</script>'
+    assert values(form, hubspot) == ["embed:hubspot"]
+    assert values(form, hubspot.replace("<script>", "<script><!-- ")) == []
 
 
 def test_marker_comments_around_an_active_loader_count():

@@ -32,7 +32,7 @@ def test_text_nodes_gaps_and_blocks():
 
 
 def test_form_text_after_a_comment_is_read():
-    from chanaudit.crawler.page import element_text
+    from chanaudit.crawler.textwalk import element_text
 
     page = ParsedPage(Page("https://firm.ru/", "<form><b>Имя</b><!-- x -->Сообщение<select><option>1</option>"
                                              "</select>Отправить</form>"))
@@ -51,7 +51,7 @@ def test_deeply_nested_page_keeps_its_text():
 
 
 def test_element_text_stops_past_its_limit():
-    from chanaudit.crawler.page import element_text
+    from chanaudit.crawler.textwalk import element_text
 
     page = ParsedPage(Page("https://firm.ru/", "<form><select></select>" + "<p>слово</p>" * 1000 + "</form>"))
     text = element_text(page.forms[0], 50)
@@ -104,3 +104,19 @@ def test_detection_leaves_no_cyclic_garbage():
         if enabled:
             gc.enable()
     assert len(pages) > 5
+
+
+def test_every_view_reads_the_one_walk_in_any_order():
+    """No view fills another's state: each one, asked first on a fresh page, reads the same walk."""
+    import dataclasses
+
+    html = "<p>a<b>b</b> <i>c</i></p><div>d</div>"
+    for first in ("text_gaps", "text_blocks", "index", "text_items"):
+        page = ParsedPage(Page("https://firm.ru/", html))
+        getattr(page, first)
+        assert page.text_gaps == [False, False, True, False]
+        assert [b.tag for b in page.text_blocks] == ["p", "p", "p", "div"]
+        assert page.text_items is page.walk.items and page.index.tags == page.walk.tags
+        assert {"p", "b", "i", "div", "body", "html"} <= page.index.tags
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        page.walk.items = []

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from chanaudit.core.tables import read_csv
 from chanaudit.crawler.config import CHROMIUM, AuditConfig
 from chanaudit.crawler.runner import run_audit
 from chanaudit.crawler.testing.server import Site, SiteServer
-from tests.conftest import write_sites_csv
+from tests.conftest import requires_chromium, write_sites_csv
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, requires_chromium]
 
 # SYNTHETIC: a chat loader whose URL exists only once the script has run.
 INJECTED = b"""<!doctype html><html lang="ru"><head><meta charset="utf-8"></head><body>
@@ -41,6 +38,12 @@ def test_render_policy(tmp_path, policy, chat, rendered_pages):
     assert list(frame["status"]) == ["ok", "ok"]
     assert frame.loc[0, "chat"] == chat
     assert result.manifest["pages_rendered"] == rendered_pages
+    rendering = result.manifest["rendering"]  # what rendering actually ran
+    assert (rendering["policy"], rendering["pages_rendered"], rendering["render_errors"]) == (policy, rendered_pages, 0)
+    if policy == "never":
+        assert rendering["browser"] is None and rendering["browser_version"] is None
+    else:
+        assert rendering["browser"] == CHROMIUM and rendering["browser_version"].startswith("Chromium ")
     if chat:
         evidence = read_csv(tmp_path / "out" / "evidence.csv")
         assert "jivo" in set(evidence[evidence["channel"] == "chat"]["value"])

@@ -7,6 +7,7 @@ subdomains) are checked word by word against a neutral page."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -67,6 +68,27 @@ def _field(html: str):
 def test_field_token_names_its_kind(kind, token):
     """A token in a placeholder makes the field that kind (kinds are tried in table order)."""
     assert _field(f'<input name="x" placeholder="{token}">') == kind
+
+
+def test_field_kinds_are_tried_in_table_order(monkeypatch):
+    """The order of `fields` is data: "E-mail или телефон" is an email field because email is
+    listed before phone, and a phone field when the table lists phone first."""
+    assert _field('<input name="x" placeholder="E-mail или телефон">') == "email"
+    table = form.table()
+    kinds = dict(table.kinds)
+    swapped = {k: kinds[k] for k in ("phone", *(k for k in kinds if k != "phone"))}
+    monkeypatch.setattr(form, "table", lambda: dataclasses.replace(table, kinds=swapped))
+    assert _field('<input name="x" placeholder="E-mail или телефон">') == "phone"
+
+
+@pytest.mark.parametrize("token,kind", list(FORMS["autocomplete"].items()))
+def test_autocomplete_token_names_its_kind(token, kind, monkeypatch):
+    html = f'<input name="zz" autocomplete="section-a {token}">'
+    assert _field(html) == kind
+    table = form.table()
+    rest = {k: v for k, v in table.autocomplete.items() if k != token}
+    monkeypatch.setattr(form, "table", lambda: dataclasses.replace(table, autocomplete=rest))
+    assert _field(html) == "other", "without the row the field says nothing"
 
 
 @pytest.mark.parametrize("kind", ["name", "phone", "email", "company"])
@@ -150,6 +172,36 @@ def _verdict(html: str) -> form.Verdict:
     return form.classify(container, fields)
 
 
+def test_every_exclusion_row_says_how_it_is_used(monkeypatch):
+    when = {r["id"]: r["when"] for r in FORMS["exclude"]}
+    assert set(when.values()) <= set(form._WHEN)
+    assert {i for i, w in when.items() if w == "structural"} == {"login", "search", "lookup", "newsletter"}
+    assert {i for i, w in when.items() if w == "hosted-link"} == {"hosted-link-not-request"}
+    bad = {**FORMS, "exclude": [{**FORMS["exclude"][0], "when": "sometimes"}, *FORMS["exclude"][1:]]}
+    monkeypatch.setattr(form.signatures, "load", lambda name: bad)
+    form.table.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="`when` must be one of"):
+            form.table()
+    finally:
+        form.table.cache_clear()
+
+
+def test_exclusion_rows_are_tried_in_table_order(monkeypatch):
+    """A form caught by every `when: always` row is ruled out by the first one listed; with the
+    first rows taken out, by the next: the order is the table's, not the code's."""
+    screens = [r for r in FORMS["exclude"] if r["when"] == "always"]
+    assert [r["id"] for r in screens] == [e.id for e in form.table().screens]
+    marks = " ".join(m for r in screens for m in r.get("markers", []))
+    words = ", ".join(r["words"][0] for r in screens if r.get("words"))
+    html = (f'<div class="{marks}"><form method="post"><input name="name"><input type="tel" name="phone">'
+            f'<textarea name="m"></textarea><button>{words}</button></form></div>')
+    table = form.table()
+    for k, row in enumerate(screens):
+        monkeypatch.setattr(form, "table", lambda k=k: dataclasses.replace(table, screens=table.screens[k:]))
+        assert _verdict(html).reason == row["id"]
+
+
 @pytest.mark.parametrize("row", rows(FORMS, "exclude", where=lambda r: "<a " not in r["example"]))
 def test_form_exclusion(row):
     """The example is ruled out by this very row; the control is a request or callback."""
@@ -199,7 +251,7 @@ def test_portal_platform_generic_path_needs_context(row):
 def test_portal_word_example(row):
     """The row's own phrase is in its example text, and the example fires."""
     text = etree.HTML(row["example"]).find(".//a").text
-    assert re.search(portal.phrase(row["text"]), portal.normalize(text)), "example must use the row's phrase"
+    assert re.search(portal.phrase(row["text"], portal.table().endings), portal.normalize(text)), "example must use the row's phrase"
     expected = {"client": ["portal.link_words"], "login": ["portal.path"]}.get(row["tier"])
     rules_found = portal_rules(row["example"])
     assert rules_found in ([expected] if expected else [["portal.link_words"], ["portal.path"]])
@@ -264,8 +316,8 @@ def test_portal_exclusion(row, monkeypatch):
     """The example does not fire, its control does; without this row the example would fire."""
     assert portal.detect(page(row["example"])) == []
     assert portal.detect(page(row["control"]))
-    table = portal.TABLE
-    monkeypatch.setattr(portal, "TABLE", table.__class__(**{
+    table = portal.table()
+    monkeypatch.setattr(portal, "table", lambda: table.__class__(**{
         **{f: getattr(table, f) for f in table.__dataclass_fields__},
         "exclusions": [e for e in table.exclusions if e.id != row["id"]]}))
     assert portal.detect(page(row["example"])), "the row itself must be what rules the example out"
@@ -281,6 +333,22 @@ def test_portal_exclusion(row, monkeypatch):
 ])
 def test_portal_exclusion_cases(href, text):
     assert portal.detect(page(f'<a href="{href}">{text}</a>')) == []
+
+
+@pytest.mark.parametrize("part", PORTAL["helpdesk_paths"])
+def test_helpdesk_path_on_a_shop_page_is_a_portal(part):
+    """On a page with a cart, a client-area link counts only when its path names a helpdesk."""
+    cart = '<a href="/basket/">Корзина</a>'
+    assert portal_rules(f'<a href="/x/{part}/">Личный кабинет</a>{cart}') == ["portal.link_words"]
+    assert portal_rules(f'<a href="/x/area/">Личный кабинет</a>{cart}') == []
+
+
+@pytest.mark.parametrize("ending", PORTAL["russian_endings"])
+def test_russian_ending_is_cut_from_a_phrase(ending):
+    """A phrase word loses the ending, so the phrase matches the word with any other ending."""
+    endings = portal.table().endings
+    assert portal.phrase("кабинет" + ending, endings) == "кабинет[а-я]{0,3}"
+    assert portal.phrase("кабинет" + ending, tuple(e for e in endings if e != ending)) != "кабинет[а-я]{0,3}"
 
 
 def test_shop_customer_account_is_not_a_portal():

@@ -29,6 +29,10 @@ def audit(
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a previous run in OUT and start again."),
     column: str = typer.Option(None, "--column", help="Name of the site column, when not url/domain/site."),
     render: str = typer.Option("auto", "--render", help="Browser rendering: auto (only pages that need it), never, always."),
+    chromium: str = typer.Option(
+        None, "--chromium", metavar="PATH",
+        help="The browser that renders pages (default /usr/bin/chromium, Debian's chromium). Without it, "
+             "--render auto or always stops with an error before crawling."),
     third_party_scripts: bool = typer.Option(
         False, "--third-party-scripts",
         help="When rendering, let the browser run scripts from other public hosts (tag managers, widget "
@@ -47,9 +51,15 @@ def audit(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Audit every site of SITES within one click of its home page; one result row per input row."""
+    from functools import partial
+
     from chanaudit.crawler.config import AuditConfig
     from chanaudit.crawler.runner import AuditError, run_audit
     from chanaudit.crawler.sites import read_sites
+    from chanaudit.scoring.rank import score_flags
+    from chanaudit.scoring.weights import default_weights
+
+    scorer = partial(score_flags, weights=default_weights())
 
     with friendly_errors(AuditError, ValueError):
         config = AuditConfig(
@@ -57,7 +67,7 @@ def audit(
             per_site=per_site, workers=workers, delay=delay, timeout=timeout, max_pages=max_pages,
             max_bytes=int(max_mb * 1024 * 1024), messenger_as_chat=messenger_as_chat,
             third_party_scripts=third_party_scripts,
-            **({"user_agent": user_agent} if user_agent else {}),
+            **({"user_agent": user_agent} if user_agent else {}), **({"chromium": chromium} if chromium else {}),
         )
         site_list = read_sites(sites, column=column)
         for warning in site_list.warnings:
@@ -68,7 +78,7 @@ def audit(
                       f"{site_list.format} {site_list.encoding} {site_list.delimiter!r}".rstrip())
         started = time.monotonic()
         if quiet:
-            result = run_audit(site_list, out, config, resume=resume, overwrite=overwrite)
+            result = run_audit(site_list, out, config, resume=resume, overwrite=overwrite, scorer=scorer)
         else:
             with Progress(TextColumn("[bold]sites"), BarColumn(), MofNCompleteColumn(),
                           TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
@@ -79,7 +89,8 @@ def audit(
                     elapsed = max(time.monotonic() - started, 1e-6)
                     bar.update(task, completed=done, total=total, rate=f"{done / elapsed:.1f}/s")
 
-                result = run_audit(site_list, out, config, resume=resume, overwrite=overwrite, progress=progress)
+                result = run_audit(site_list, out, config, resume=resume, overwrite=overwrite, progress=progress,
+                                   scorer=scorer)
     _summary(result)
     if result.returncode:
         console.print(f"[red]the crawl stopped early (exit code {result.returncode}); "

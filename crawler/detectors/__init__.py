@@ -7,6 +7,7 @@ which parses the HTML once for all of them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cache
 
 from chanaudit.core.contract import Evidence, dedupe
 from chanaudit.crawler.page import Page, ParsedPage, parse
@@ -14,7 +15,9 @@ from chanaudit.crawler.page import Page, ParsedPage, parse
 Detector = Callable[[ParsedPage], list[Evidence]]
 
 
-def _registry() -> dict[str, Detector]:
+@cache
+def detectors() -> dict[str, Detector]:
+    """The registry, channel -> detector, in the order they run (built on first use)."""
     from chanaudit.crawler.detectors import chat, email, form, phone, portal
 
     return {
@@ -24,16 +27,6 @@ def _registry() -> dict[str, Detector]:
         "form": form.detect,
         "portal": portal.detect,
     }
-
-
-_DETECTORS: dict[str, Detector] | None = None
-
-
-def detectors() -> dict[str, Detector]:
-    global _DETECTORS
-    if _DETECTORS is None:
-        _DETECTORS = _registry()
-    return _DETECTORS
 
 
 def detect(page: Page | ParsedPage, channels: Iterable[str] | None = None) -> list[Evidence]:

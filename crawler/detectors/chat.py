@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from functools import cache
 from urllib.parse import unquote
 
-import yaml
-
 from chanaudit.core.contract import Evidence, make_snippet
+from chanaudit.crawler import signatures
 from chanaudit.crawler.detectors.anchors import anchors
-from chanaudit.crawler.page import ParsedPage, element_snippet
-
-_DATA = Path(__file__).resolve().parents[1] / "signatures" / "chat.yaml"
+from chanaudit.crawler.detectors.jscode import strip_js_comments
+from chanaudit.crawler.dom import element_snippet
+from chanaudit.crawler.page import ParsedPage
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,6 @@ class Table:
     messenger_hrefs: re.Pattern  # anchored at the start of an href (``match``)
     messenger_ids: list[str]
     messenger_scripts: re.Pattern | None
-    render_hints: re.Pattern
 
 
 def _alternation(groups: list[tuple[str, list[str]]]) -> re.Pattern | None:
@@ -42,9 +39,9 @@ def _alternation(groups: list[tuple[str, list[str]]]) -> re.Pattern | None:
     return re.compile("|".join(parts), re.I) if parts else None
 
 
-@lru_cache(maxsize=1)
+@cache
 def table() -> Table:
-    data = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+    data = signatures.load("chat")
     vendors = data["vendors"]
     ids = [v["id"] for v in vendors]
     anchored = []
@@ -58,22 +55,7 @@ def table() -> Table:
     messengers = data["messengers"]
     m_hrefs = _alternation([(f"m{i}", m.get("hrefs", [])) for i, m in enumerate(messengers)])
     m_scripts = _alternation([(f"m{i}", m.get("scripts", [])) for i, m in enumerate(messengers)])
-    hints = _alternation([(h["id"].replace("-", "_"), [h["pattern"]]) for h in data["render_hints"]])
-    return Table(ids, anchored, dom, m_hrefs, [m["id"] for m in messengers], m_scripts, hints)
-
-
-_JS_TOKENS = re.compile(
-    r"""('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`)"""  # string literals: kept
-    r"|//[^\n]*|/\*.*?(?:\*/|$)|<!--[^\n]*|-->[^\n]*",  # comments: dropped
-    re.S,
-)
-
-
-def strip_js_comments(code: str) -> str:
-    """Remove ``//`` and ``/* */`` comments and ``<!--`` lines, leaving string literals intact."""
-    if "/" not in code and "<!--" not in code:
-        return code
-    return _JS_TOKENS.sub(lambda m: m.group(1) or "", code)
+    return Table(ids, anchored, dom, m_hrefs, [m["id"] for m in messengers], m_scripts)
 
 
 def _raw(text: str) -> str:
@@ -161,14 +143,3 @@ def detect(page: ParsedPage) -> list[Evidence]:
             add(vendor_of(m, t.messenger_ids), "link", element_snippet(link.element), "messenger")
     return found
 
-
-def needs_rendering(page: ParsedPage) -> str | None:
-    """A reason to render when a tag manager may inject widgets that static HTML cannot show
-    (the caller skips pages whose chat static HTML already shows)."""
-    t = table()
-    for script in page.scripts:
-        text = script.src or script.text or ""
-        m = t.render_hints.search(text.lower())
-        if m:
-            return f"tag manager: {m.lastgroup.replace('_', '-')}"
-    return None

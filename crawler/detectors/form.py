@@ -35,36 +35,30 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from functools import cache
 from typing import Any
 
-import yaml
 from lxml import etree
 
 from chanaudit.core.contract import Evidence, make_snippet
+from chanaudit.crawler import signatures
 from chanaudit.crawler.detectors.anchors import anchors
-from chanaudit.crawler.page import (
-    NO_TEXT,
-    ParsedPage,
-    element_snippet,
-    element_text,
-    heading_before,
-    text_of,
-)
+from chanaudit.crawler.detectors.jscode import strip_js_comments
+from chanaudit.crawler.dom import element_snippet, text_of
+from chanaudit.crawler.page import ParsedPage
+from chanaudit.crawler.textwalk import NO_TEXT, element_text, heading_before
 
-_DATA = Path(__file__).resolve().parents[1] / "signatures" / "forms.yaml"
 _SKIP_TYPES = frozenset({"hidden", "submit", "button", "image", "reset", "checkbox", "radio", "file", "range",
                          "color"})
 _CONTACT = ("name", "phone", "email", "company")
-_KIND_ORDER = ("search", "login", "email", "phone", "company", "name", "message")
+#: The field kinds the rules name; forms.yaml's `fields` gives their tokens and the order they are tried in.
+_KINDS = frozenset({"search", "login", "email", "phone", "company", "name", "message"})
+#: How the detector uses an `exclude` row (its `when`): tried on every form first, in table order;
+#: the words or markers of the structural rule of the same id; the words of a hosted-form link.
+_WHEN = ("always", "structural", "hosted-link")
 _HINT_ATTRS = ("aria-label", "title", "data-name", "data-label", "data-placeholder")
-_AUTOCOMPLETE = {"email": "email", "tel": "phone", "name": "name", "given-name": "name", "family-name": "name",
-                 "organization": "company", "username": "login", "current-password": "password",
-                 "new-password": "password"}
 _JS_TYPES = ("", "text/javascript", "application/javascript", "module", "text/ecmascript")
 _FIELDS = etree.XPath(".//input | .//textarea | .//select")
-_JS_COMMENTS = re.compile(r"""('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`)|//[^\n]*|/\*.*?(?:\*/|$)""",
-                          re.S)
 
 
 def _tokens(tokens: list[str]) -> re.Pattern:
@@ -105,12 +99,14 @@ class Exclusion:
 
 @dataclass(frozen=True)
 class Table:
-    kinds: dict[str, re.Pattern]
+    kinds: dict[str, re.Pattern]  # in the order they are tried
+    autocomplete: dict[str, str]  # autocomplete token -> kind
     search_names: frozenset[str]
     ignore_fields: frozenset[str]
     subtypes: list[tuple[str, re.Pattern]]
     callback: re.Pattern
     exclusions: dict[str, Exclusion]
+    screens: tuple[Exclusion, ...]  # the `when: always` rows, in table order
     embed_ids: list[str]
     scripts: re.Pattern | None  # one named group per embed row: e0, e1...
     frames: re.Pattern | None
@@ -124,11 +120,16 @@ class Table:
     dom: list[tuple[int, str]]
 
 
-def load_table(path: Path = _DATA) -> Table:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+@cache
+def table() -> Table:
+    data = signatures.load("forms")
     embeds = data["embeds"]
+    if set(data["fields"]) != _KINDS:
+        raise ValueError(f"forms.yaml: `fields` must list the kinds {sorted(_KINDS)}, not {sorted(data['fields'])}")
     exclusions = {}
     for row in data["exclude"]:
+        if row.get("when") not in _WHEN:
+            raise ValueError(f"forms.yaml: exclude row {row['id']}: `when` must be one of {', '.join(_WHEN)}")
         actions = re.compile("|".join(row["actions"]), re.I) if row.get("actions") else None
         markers = _literals(tuple(row.get("markers", [])))
         exclusions[row["id"]] = Exclusion(row["id"], _words(row.get("words", [])), actions, markers,
@@ -138,12 +139,14 @@ def load_table(path: Path = _DATA) -> Table:
         return {name: i for i, e in enumerate(embeds) for name in e.get(key, [])}
 
     return Table(
-        kinds={k: _tokens(data["fields"][k]) for k in _KIND_ORDER},
+        kinds={k: _tokens(tokens) for k, tokens in data["fields"].items()},
+        autocomplete=dict(data["autocomplete"]),
         search_names=frozenset(data["search_names"]),
         ignore_fields=frozenset(data["ignore_fields"]),
         subtypes=[(k, _words(v)) for k, v in data["subtypes"].items()],
         callback=_words(data["callback"]),
         exclusions=exclusions,
+        screens=tuple(exclusions[row["id"]] for row in data["exclude"] if row["when"] == "always"),
         embed_ids=[e["id"] for e in embeds],
         scripts=_alternation([(i, e.get("scripts", [])) for i, e in enumerate(embeds)]),
         frames=_alternation([(i, e.get("frames", [])) for i, e in enumerate(embeds)]),
@@ -156,10 +159,6 @@ def load_table(path: Path = _DATA) -> Table:
         form_inputs=index("form_inputs"),
         dom=[(i, sel) for i, e in enumerate(embeds) for sel in e.get("dom", [])],
     )
-
-
-#: Compiled once at import.
-TABLE = load_table()
 
 
 # -- fields ------------------------------------------------------------------
@@ -199,7 +198,7 @@ def _nearby_text(el) -> str:
     return ""
 
 
-def field_kind(el, labels: dict[str, str], t: Table = TABLE) -> str | None:
+def field_kind(el, labels: dict[str, str], t: Table | None = None) -> str | None:
     """search, login, password, email, phone, company, name, message, other; None for no visible field.
 
     Sources, most reliable first: the type, autocomplete, the label, the name
@@ -208,6 +207,7 @@ def field_kind(el, labels: dict[str, str], t: Table = TABLE) -> str | None:
     """
     if not _visible_field(el):
         return None
+    t = table() if t is None else t
     ftype = (el.get("type") or "text").lower()
     name = (el.get("name") or "").lower()
     if name in t.ignore_fields or (el.get("id") or "").lower() in t.ignore_fields:
@@ -218,7 +218,7 @@ def field_kind(el, labels: dict[str, str], t: Table = TABLE) -> str | None:
         return "password"
     if ftype in ("email", "tel", "search"):
         return {"tel": "phone"}.get(ftype, ftype)
-    auto = _AUTOCOMPLETE.get((el.get("autocomplete") or "").lower().split(" ")[-1])
+    auto = t.autocomplete.get((el.get("autocomplete") or "").lower().split(" ")[-1])
     if auto:
         return auto
     label = labels.get(el.get("id") or "", "")
@@ -243,8 +243,8 @@ def field_kind(el, labels: dict[str, str], t: Table = TABLE) -> str | None:
 
 def _match_kind(text: str, t: Table) -> str | None:
     if text:
-        for kind in _KIND_ORDER:
-            if t.kinds[kind].search(text):
+        for kind, tokens in t.kinds.items():
+            if tokens.search(text):
                 return kind
     return None
 
@@ -303,8 +303,9 @@ class Verdict:
 
 
 def classify(container, fields: list[Any], labels: dict[str, str] | None = None, method: str = "",
-             t: Table = TABLE) -> Verdict:
+             t: Table | None = None) -> Verdict:
     """Judge a ``<form>`` (or a formless block) from its fields, buttons, words and wrappers."""
+    t = table() if t is None else t
     labels = labels if labels is not None else _labels(container)
     kinds = tuple(k for k in (field_kind(f, labels, t) for f in fields) if k)
     if not kinds:
@@ -318,11 +319,10 @@ def classify(container, fields: list[Any], labels: dict[str, str] | None = None,
     action = (container.get("action") or "").lower()
     words = " ".join((_buttons(container), _heading(container), _text(container)))
     ex = t.exclusions
-    for rid in ("quiz", "chat-widget", "comments", "shop-order", "job-application", "registration"):
-        rule = ex[rid]
+    for rule in t.screens:
         if (rule.markers and rule.markers.search(all_marks if rule.reach >= 30 else "|".join(marks[: rule.reach + 1]))) or \
                 (rule.actions and rule.actions.search(action)) or (rule.words and rule.words.search(words)):
-            return Verdict(None, rid, kinds)
+            return Verdict(None, rule.id, kinds)
     if contact == 0 and not message:
         search = ex["search"]
         if "search" in kinds or search.markers.search("|".join(marks[: search.reach + 1])):
@@ -376,12 +376,9 @@ def _loose_groups(page: ParsedPage) -> list[tuple[Any, list[Any]]]:
 
 
 # -- services ----------------------------------------------------------------
-def strip_js_comments(code: str) -> str:
-    return _JS_COMMENTS.sub(lambda m: m.group(1) or " ", code)
-
-
-def form_service(form, t: Table = TABLE) -> int | None:
+def form_service(form, t: Table | None = None) -> int | None:
     """The embed row whose marks are on this <form> (action, class of it or its wrappers, attribute, input)."""
+    t = table() if t is None else t
     action = form.get("action") or ""
     if action and t.actions is not None:
         m = t.actions.search(action)
@@ -407,7 +404,7 @@ def form_service(form, t: Table = TABLE) -> int | None:
 
 
 def detect(page: ParsedPage) -> list[Evidence]:
-    t = TABLE
+    t = table()
     found: list[Evidence] = []
     seen: set[tuple[str, str]] = set()
 

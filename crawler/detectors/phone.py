@@ -9,19 +9,19 @@ to ИНН/ОГРН/КПП/р/с are rejected; bare digit runs need a phone label
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from pathlib import Path
+from dataclasses import dataclass
+from functools import cache
 from urllib.parse import unquote
 
 import phonenumbers
-import yaml
 from phonenumbers import PhoneNumberFormat, PhoneNumberMatcher
 
 from chanaudit.core.contract import Evidence, make_snippet
-from chanaudit.crawler import jsonld
-from chanaudit.crawler.page import ParsedPage, element_snippet, matches_by_line
+from chanaudit.crawler import jsonld, signatures
+from chanaudit.crawler.dom import element_snippet
+from chanaudit.crawler.page import ParsedPage
+from chanaudit.crawler.textwalk import matches_by_line
 
-_DATA = Path(__file__).resolve().parents[1] / "signatures" / "contact.yaml"
 _DIGITS = re.compile(r"\d")
 _PHONE_KEYS = frozenset({"telephone", "phone"})
 #: Seven or more characters of digits and separators, from a digit to a digit (the digit at the
@@ -32,16 +32,24 @@ _RUN = re.compile(r"\d[\d\s()\-‐‑‒–—.+\u00a0]{5,}\d")
 _DATES = re.compile(r"(?<![\d.])\d{1,2}[./]\d{1,2}[./](?:\d{4}|\d{2})(?![\d.])|(?<!\d)(?:19|20)\d\d\s*[–—-]\s*(?:19|20)\d\d(?!\d)")
 
 
-@lru_cache(maxsize=1)
-def rules() -> dict:
-    data = yaml.safe_load(_DATA.read_text(encoding="utf-8"))["phone"]
+@dataclass(frozen=True, slots=True)
+class Table:
+    labels: re.Pattern  # a glued number or a bare digit run counts only next to one of these
+    forbidden: re.Pattern  # a number within `context` characters after one of these is refused
+    context: int
+    min_digits: int
+
+
+@cache
+def table() -> Table:
+    data = signatures.load("contact")["phone"]
 
     def words(items):
         alts = "|".join(re.escape(w) for w in sorted(items, key=len, reverse=True))
         return re.compile(rf"(?<![a-zа-яё])(?:{alts})(?![a-zа-яё])", re.I)
 
-    return {"labels": words(data["labels"]), "forbidden": words(data["forbidden"]),
-            "context": int(data["context_chars"]), "min_digits": int(data["min_digits"])}
+    return Table(words(data["labels"]), words(data["forbidden"]), int(data["context_chars"]),
+                 int(data["min_digits"]))
 
 
 def e164(number) -> str:
@@ -123,10 +131,10 @@ def _windows(line: str, probe: str, forbidden: re.Pattern, context: int) -> list
     return out
 
 
-def _matches(line: str, probe: str, region: str, r: dict) -> list[tuple[int, int, object]]:
+def _matches(line: str, probe: str, region: str, t: Table) -> list[tuple[int, int, object]]:
     """(start, end, PhoneNumberMatch) of the numbers in ``line``, positions in the line."""
     out = []
-    for start, end in _windows(line, probe, r["forbidden"], r["context"]):
+    for start, end in _windows(line, probe, t.forbidden, t.context):
         for match in PhoneNumberMatcher(line[start:end], region):
             out.append((start + match.start, start + match.end, match))
     return out
@@ -151,22 +159,22 @@ def detect(page: ParsedPage) -> list[Evidence]:
             if number is not None:
                 add(number, scheme, f"phone.{scheme}", element_snippet(link.element))
 
-    r = rules()
+    t = table()
     matched: dict[str, list] = {}  # a page repeats its numbers (header, footer): match each line once
     for line, nodes in _digit_lines(page):
         probe = _DATES.sub(_blank, line) if "." in line or "/" in line or "–" in line or "-" in line else line
-        if not _RUN.search(probe) or len(_DIGITS.findall(probe)) < r["min_digits"]:
+        if not _RUN.search(probe) or len(_DIGITS.findall(probe)) < t.min_digits:
             continue
         if line not in matched:
-            matched[line] = _matches(line, probe, region, r)
+            matched[line] = _matches(line, probe, region, t)
         for start, end, match in matched[line]:
-            before = line[max(0, start - r["context"]):start]
-            if r["forbidden"].search(before):
+            before = line[max(0, start - t.context):start]
+            if t.forbidden.search(before):
                 continue
             raw = match.raw_string
             glued = start > 0 and line[start - 1].isalnum()
             bare = raw.isdigit() and len(raw) >= 10
-            if (glued or bare) and not r["labels"].search(before):
+            if (glued or bare) and not t.labels.search(before):
                 continue
             detail = f"ext {match.number.extension}" if match.number.extension else ""
             flat = " ".join(raw.split())  # inside one text node: "phone.text"; across nodes: "phone.split"

@@ -37,28 +37,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
 from lxml import etree
 
 from chanaudit.core.contract import Evidence, make_snippet
+from chanaudit.crawler import signatures
 from chanaudit.crawler.detectors.anchors import anchors
-from chanaudit.crawler.page import (
-    ParsedPage,
-    element_snippet,
-    element_text,
-    heading_before,
-    text_of,
-)
+from chanaudit.crawler.dom import element_snippet, text_of
+from chanaudit.crawler.page import ParsedPage
+from chanaudit.crawler.textwalk import element_text, heading_before
 from chanaudit.crawler.urls import absolute, host_of, registrable_domain
 
-_DATA = Path(__file__).resolve().parents[1] / "signatures" / "portal.yaml"
 TIERS = ("client", "service", "help", "login")
-_ENDINGS = sorted("ого его ому ему ыми ими ый ий ой ая яя ое ее ые ие ых их ую юю ом ем ам ям ах ях а я о е ы и у ю ь"
-                  .split(), key=len, reverse=True)
 _ONCLICK_URL = re.compile(r"""(?:location(?:\.href)?\s*=|window\.open\(|location\.assign\()\s*['"]([^'"]+)['"]""")
 _EXTENSION = re.compile(r"\.(?:html?|php|aspx?|jsp)$")
 _PASSWORD = etree.XPath(".//input[translate(@type,'PASWORD','pasword')='password']")
@@ -71,23 +64,24 @@ def normalize(text: str) -> str:
     return " ".join((text or "").lower().replace("ё", "е").split())
 
 
-def phrase(text: str) -> str:
-    """Regex source for a phrase: Russian words take their endings («личного кабинета»)."""
+def phrase(text: str, endings: tuple[str, ...]) -> str:
+    """Regex source for a phrase: Russian words take their endings («личного кабинета»); ``endings``
+    longest first (:attr:`Table.endings`)."""
     out = []
     for word in normalize(text).split():
         if re.fullmatch(r"[а-я-]+", word) and len(word) > 4:
-            stem = next((word[: -len(e)] for e in _ENDINGS if word.endswith(e) and len(word) - len(e) >= 4), word)
+            stem = next((word[: -len(e)] for e in endings if word.endswith(e) and len(word) - len(e) >= 4), word)
             out.append(re.escape(stem) + "[а-я]{0,3}")
         else:
             out.append(re.escape(word))
     return r"[\s-]+".join(out)
 
 
-def _phrases(items) -> re.Pattern | None:
+def _phrases(items, endings: tuple[str, ...]) -> re.Pattern | None:
     items = list(items)
     if not items:
         return None
-    alts = "|".join(phrase(w) for w in sorted(items, key=len, reverse=True))
+    alts = "|".join(phrase(w, endings) for w in sorted(items, key=len, reverse=True))
     return re.compile(rf"(?<![\w])(?:{alts})(?![\w])")
 
 
@@ -127,11 +121,15 @@ class Table:
     slugs: frozenset[str]
     desk_hosts: frozenset[str]
     client_hosts: frozenset[str]
+    helpdesk_paths: tuple[str, ...]  # substrings of a path that name a helpdesk
     exclusions: list[Exclusion]
+    endings: tuple[str, ...]  # Russian word endings, longest first
 
 
-def load_table(path: Path = _DATA) -> Table:
-    d = yaml.safe_load(path.read_text(encoding="utf-8"))
+@cache
+def table() -> Table:
+    d = signatures.load("portal")
+    endings = tuple(sorted(d["russian_endings"], key=len, reverse=True))
     platforms, domains, hints = [], set(), []
     for p in d["platforms"]:
         reserved = re.compile("|".join(p["reserved"])) if p.get("reserved") else None
@@ -140,26 +138,24 @@ def load_table(path: Path = _DATA) -> Table:
         domains.update(p.get("hosts", []))
         path_hints = anchors(p.get("paths", []))
         hints += [re.escape(h) for h in path_hints] if path_hints is not None else p["paths"]
-    tiers = {tier: _phrases(w["text"] for w in d["words"] if w["tier"] == tier) for tier in TIERS}
+    tiers = {tier: _phrases((w["text"] for w in d["words"] if w["tier"] == tier), endings) for tier in TIERS}
     exclusions = [
-        Exclusion(e["id"], _regex(e.get("hosts", [])), _regex(e.get("paths", [])), _phrases(e.get("words", [])),
+        Exclusion(e["id"], _regex(e.get("hosts", [])), _regex(e.get("paths", [])), _phrases(e.get("words", []), endings),
                   tuple(tuple(i.split("=", 1)) for i in e.get("form_inputs", [])), _regex(e.get("actions", [])))
         for e in d["exclude"]
     ]
     return Table(
-        platforms, frozenset(domains), re.compile("|".join(dict.fromkeys(hints)), re.I) if hints else None, tiers, _phrases(w["text"] for w in d["words"]),
-        _phrases(d["ticket_words"]), int(d["max_link_text"]), frozenset(d["slugs"]),
-        frozenset(d["subdomains"]["desk"]), frozenset(d["subdomains"]["client"]), exclusions,
+        platforms, frozenset(domains), re.compile("|".join(dict.fromkeys(hints)), re.I) if hints else None, tiers,
+        _phrases((w["text"] for w in d["words"]), endings), _phrases(d["ticket_words"], endings),
+        int(d["max_link_text"]), frozenset(d["slugs"]), frozenset(d["subdomains"]["desk"]),
+        frozenset(d["subdomains"]["client"]), tuple(p.lower() for p in d["helpdesk_paths"]), exclusions, endings,
     )
 
 
-#: Compiled once at import.
-TABLE = load_table()
-
-
 # -- URL tests -----------------------------------------------------------------
-def platform_of(url: str, text: str = "", t: Table = TABLE) -> str | None:
+def platform_of(url: str, text: str = "", t: Table | None = None) -> str | None:
     """The platform id of a URL, or None."""
+    t = table() if t is None else t
     host = url.split("/", 3)[2].rpartition("@")[2].split(":")[0].lower() if "//" in url else ""
     if host.partition(".")[2] not in t.platform_domains and not (t.platform_paths and t.platform_paths.search(url)):
         return None
@@ -186,12 +182,14 @@ def _desk_label(host: str, t: Table) -> bool:
     return label in t.desk_hosts or label in t.client_hosts
 
 
-def has_slug(path: str, t: Table = TABLE) -> bool:
+def has_slug(path: str, t: Table | None = None) -> bool:
+    t = table() if t is None else t
     return any(_EXTENSION.sub("", seg) in t.slugs for seg in (path or "").lower().split("/") if seg)
 
 
-def excluded(host: str, path: str, text: str, t: Table = TABLE) -> str | None:
+def excluded(host: str, path: str, text: str, t: Table | None = None) -> str | None:
     """The id of the exclusion that rules this target out, or None."""
+    t = table() if t is None else t
     for e in t.exclusions:
         if (e.hosts and e.hosts.search(host)) or (e.paths and e.paths.search(path)) or \
                 (e.words and text and e.words.search(text)):
@@ -241,7 +239,7 @@ def _is_shop(page: ParsedPage, t: Table) -> bool:
 
 
 def detect(page: ParsedPage) -> list[Evidence]:
-    t = TABLE
+    t = table()
     site_domain = registrable_domain(urlsplit(page.site_url).hostname or "")
     # Same site: the public site and the host the page was fetched from (a local copy
     # is audited as its public domain, but its relative links resolve to the copy).
@@ -276,7 +274,7 @@ def detect(page: ParsedPage) -> list[Evidence]:
         if rule and same_site and not _desk_host(host, site_domain, t, desk_only=True):
             if not shop:
                 shop.append(_is_shop(page, t))
-            if shop[0] and not _helpdesk_slug(parts.path):
+            if shop[0] and not _helpdesk_path(parts.path, t):
                 continue  # a shop's customer account
         if rule:
             add(url, method, rule, el, text)
@@ -299,9 +297,9 @@ def _desk_host(host: str, site_domain: str, t: Table, desk_only: bool = False) -
     return label in t.desk_hosts or (not desk_only and label in t.client_hosts)
 
 
-def _helpdesk_slug(path: str) -> bool:
-    return any(s in (path or "").lower() for s in ("helpdesk", "servicedesk", "service-desk", "help-desk", "tickets",
-                                                     "support-portal"))
+def _helpdesk_path(path: str, t: Table) -> bool:
+    path = (path or "").lower()
+    return any(s in path for s in t.helpdesk_paths)
 
 
 def _word_rule(tier: str, host: str, path: str, same_site: bool, site_domain: str, t: Table) -> str | None:
