@@ -9,8 +9,12 @@ import pytest
 from scipy.stats import chi2_contingency
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
-from chanaudit.analysis.intervals import InvalidCount, newcombe_difference, proportion_ci, score_test
-
+from chanaudit.analysis.intervals import (
+    InvalidCount,
+    newcombe_difference,
+    proportion_ci,
+    score_test,
+)
 
 # --- intervals and tests ------------------------------------------------------------------------------------
 
@@ -70,3 +74,283 @@ def test_score_test_is_pearson_chi2_and_the_pooled_z(k1, n1, k2, n2):
 def test_score_test_degenerate_tables():
     assert score_test(0, 10, 0, 20) == (0.0, 1.0)  # hand: both all 0, no evidence of a difference
     assert all(math.isnan(x) for x in score_test(1, 2, 0, 0))
+
+
+# --- rounding conventions: exact enumeration with Python's decimal module as the reference -------------------
+
+def _rounds_to(k: int, n: int, p: str, r: str, mode: str) -> bool:
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return (Decimal(k) / Decimal(n)).quantize(Decimal(r), rounding=mode) == Decimal(p)
+
+
+@pytest.mark.parametrize("p,r", [("0.088", "0.001"), ("0.013", "0.001"), ("0.25", "0.01"), ("0.75", "0.01"),
+                                 ("0.5", "0.1"), ("0.96", "0.01")])
+def test_rounding_conventions_against_decimal_enumeration(p, r):
+    from decimal import ROUND_DOWN, ROUND_HALF_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP
+
+    from chanaudit.analysis.rounding import compatible_counts
+
+    for n in list(range(1, 60)) + list(range(290, 420)):
+        # every k whose share is within one rounding step of p (no k further away prints as p, any rule)
+        ks = range(max(0, int((float(p) - float(r)) * n) - 1), min(n, int((float(p) + float(r)) * n) + 2) + 1)
+        ref = {  # decimal.quantize: an independent implementation of each rounding rule
+            "half_up": [k for k in ks if _rounds_to(k, n, p, r, ROUND_HALF_UP)],
+            "half_even": [k for k in ks if _rounds_to(k, n, p, r, ROUND_HALF_EVEN)],
+            "floor": [k for k in ks if _rounds_to(k, n, p, r, ROUND_DOWN)],
+            "ties_excluded": [k for k in ks if all(_rounds_to(k, n, p, r, m)
+                                                   for m in (ROUND_HALF_UP, ROUND_HALF_DOWN, ROUND_HALF_EVEN))],
+        }
+        for convention, expected in ref.items():
+            assert compatible_counts(float(p), float(r), n, convention) == expected, (n, convention)
+
+
+def test_rounding_convention_names_are_honest():
+    from chanaudit.analysis.rounding import CONVENTIONS, UnknownConvention, compatible_counts
+
+    assert list(CONVENTIONS) == ["half_up", "half_even", "floor", "ties_excluded"]
+    # 28/320 = 0.0875, a tie: half-up and half-even (8 is even) print it as 8.8%, ties-excluded does not
+    # (hand); the old label "half-even / truncation" for excluding ties was wrong on both counts
+    assert compatible_counts(0.088, 0.001, 320, "half_up") == [28]
+    assert compatible_counts(0.088, 0.001, 320, "half_even") == [28]
+    assert compatible_counts(0.088, 0.001, 320, "ties_excluded") == []
+    assert compatible_counts(0.088, 0.001, 320, "floor") == []  # hand: truncation needs 0.088 <= x < 0.089
+    assert compatible_counts(0.013, 0.001, 320, "half_even") == []  # hand: 4/320 = 0.0125 goes to 0.012
+    assert compatible_counts(0.088, 0.001, 320, "exclude") == []  # the old name still works
+    with pytest.raises(UnknownConvention, match="half_up"):
+        compatible_counts(0.5, 0.1, 10, "round")
+
+
+def test_about_and_bound_ranges():
+    from fractions import Fraction
+
+    from chanaudit.analysis.rounding import compatible_counts
+
+    # hand: about 46% +- 1 point of 200 is 0.45*200 = 90 .. 0.47*200 = 94, both ends included
+    assert compatible_counts(0.46, None, 200, tolerance=0.01) == [90, 91, 92, 93, 94]
+    # hand: more than a third of 9 is 4..9 (3/9 is not more than a third)
+    assert compatible_counts(Fraction(1, 3), None, 9, bound=">") == [4, 5, 6, 7, 8, 9]
+    assert compatible_counts(0.4, None, 10, bound=">=") == list(range(4, 11))
+
+
+# --- relations -----------------------------------------------------------------------------------------------
+
+def test_relation_language():
+    from chanaudit.analysis.relations import RelationError, holds_on_counts, parse_relation
+
+    rel = parse_relation("both >= email + phone - 1")
+    assert rel.figures == {"both", "email", "phone"} and rel.op == ">="
+    # hand: at n = 300, 225 >= 288 + 231 - 300 = 219
+    assert holds_on_counts(rel, {"both": 225, "email": 288, "phone": 231}, 300)
+    assert not holds_on_counts(rel, {"both": 218, "email": 288, "phone": 231}, 300)
+    assert holds_on_counts(parse_relation("2 * a <= max(b, c) + 0.5"), {"a": 3, "b": 1, "c": 2}, 10)  # 6 <= 7
+    for bad in ("a * b <= 1", "a <= b <= c", "a", "abs(a) <= 1", "a.b <= 1", "a <= 'x'", "a ** 2 <= 1",
+                "min(a) <= 1", "", "x" * 600):
+        with pytest.raises(RelationError):
+            parse_relation(bad)
+
+
+def test_relation_shortcut_matches_exhaustive_search():
+    """relation_holds uses interval arithmetic at the corners for single-use inequalities: compare it with the
+    exhaustive search over every combination of counts (the reference)."""
+    import itertools
+    import random
+
+    from chanaudit.analysis.consistency import relation_holds
+    from chanaudit.analysis.relations import holds_on_counts, parse_relation
+
+    rng = random.Random(14)
+    texts = ["a <= min(b, c)", "a >= b + c - 1", "a <= 1 - max(b, c)", "a + b < c", "2 * a - b > 0.25",
+             "max(a, b) - c >= 0.1", "a == 1 - b", "a - a + b <= c"]
+    for _ in range(400):
+        n = rng.randint(5, 40)
+        counts = {}
+        for f in "abc":
+            lo = rng.randint(0, n)
+            counts[f] = list(range(lo, min(n, lo + rng.randint(0, 4)) + 1))
+        for text in texts:
+            rel = parse_relation(text)
+            names = sorted(rel.figures)
+            exhaustive = any(holds_on_counts(rel, dict(zip(names, combo, strict=True)), n)
+                             for combo in itertools.product(*(counts[f] for f in names)))
+            assert relation_holds(rel, counts, n) == exhaustive, (text, n, counts)
+
+
+# --- check-published on the shipped 2016 spec ---------------------------------------------------------------
+
+def test_lack_both_reading_is_impossible_for_every_n():
+    from chanaudit.analysis.consistency import impossible_readings, relation_table
+    from chanaudit.analysis.studies import load_study
+
+    study = load_study("okdesk-2016-it-outsourcing")
+    for convention in ("half_up", "half_even", "floor", "ties_excluded"):
+        rels = relation_table(study, 100, 1000, convention=convention).set_index("relation_id")
+        lack = rels.loc["lack_both_at_most_lack_each"]
+        # hand: lacking both <= 1 - max(email, phone) <= 1 - 0.955 = 4.5% < 24.5%, whatever n
+        assert not lack["possible"] and lack["n_failing"] == lack["n_checked"] > 0
+        assert rels.loc["both_at_most_each", "n_failing"] == 0  # hand: 75% <= min(96%, 77%)
+        assert rels.loc["both_at_least_frechet", "n_failing"] == 0  # hand: 75% >= 96% + 77% - 100% = 73%
+        assert impossible_readings(rels.reset_index()) == ["no_phone_email.lack_both"]
+    rels = relation_table(study, 300, 330).set_index("relation_id")
+    assert rels.loc["lack_one_is_complement_of_both", "n_failing"] == 0  # hand: 25% + 75% = 100%
+    # under truncation the complement needs x = 25% and y = 75% exactly: n divisible by 4 (hand)
+    trunc = relation_table(study, 300, 330, convention="floor").set_index("relation_id")
+    assert trunc.loc["lack_one_is_complement_of_both", "holds_at"] == "300, 304, 308, 312, 316, 320, 324, 328"
+
+
+def test_feasible_sizes_under_each_convention():
+    from chanaudit.analysis.consistency import feasible_sizes, ranges
+    from chanaudit.analysis.studies import load_study
+
+    study = load_study("okdesk-2016-it-outsourcing")
+    ids = ["email", "phone", "form", "portal", "four_channels", "all_five"]
+    got = {c: ranges(t[t["feasible"]]["n"].tolist()) for c in ("half_up", "half_even", "floor", "ties_excluded")
+           for t in [feasible_sizes(study, 300, 330, ids, convention=c)]}
+    # reference: test_rounding_conventions_against_decimal_enumeration validates each figure's counts; by
+    # hand at n = 320: 28/320 = 0.0875 is a tie (8.8% under half-up and half-even) and 4/320 = 0.0125 is a
+    # tie that half-even sends to 1.2%, so 320 is feasible under half-up only
+    assert got == {"half_up": "306-308, 317-320", "half_even": "306-308, 317-319", "floor": "304-306",
+                   "ties_excluded": "306-308, 317-319"}
+    # the count "about 30" (25..35) and the relations keep every figure: all of them, 100..1000
+    every = feasible_sizes(study, 100, 1000)
+    assert ranges(every[every["feasible"]]["n"].tolist()) == "297, 306-308, 317-320, 373-377, 385-388, 396-400"
+    # hand: at n = 401, 8.8% is 35.2..35.5 -> 35 (in 25..35); at 402 it is 35.3..35.6 -> none; 412: 36 > 35
+    assert every.set_index("n").loc[412, "four_channels"] == ""
+
+
+def test_subgroup_figures_use_subgroup_denominators(tmp_path):
+    from chanaudit.analysis.consistency import feasible_sizes
+    from chanaudit.analysis.studies import load_study
+
+    spec = tmp_path / "sub.yaml"
+    spec.write_text(
+        "n: 30\nfigures:\n"
+        "  - {id: tools, expression: tools == 1, published: 0.1, rounding: 0.01}\n"
+        "  - {id: analyse, expression: analyse == 1, where: tools == 1, base: tools, published: 0.5,"
+        " rounding: 0.01}\n", encoding="utf-8")
+    table = feasible_sizes(load_study(spec), 30, 30).set_index("n")
+    # hand: 10% of 30 with half-up rounding allows only m = 3 tools users; 50% of 3 is impossible (1/3, 2/3),
+    # though 15/30 would pass a check against the full n
+    assert table.loc[30, "tools"] == "3" and table.loc[30, "analyse"] == "" and not table.loc[30, "feasible"]
+    table = feasible_sizes(load_study(spec), 40, 40).set_index("n")
+    # hand: at n = 40, m = 4 (0.095*40 = 3.8 .. 0.105*40 = 4.2); 2/4 = 50%
+    assert table.loc[40, "analyse"] == "m 4" and table.loc[40, "feasible"]
+
+
+def test_unknown_figure_is_a_named_error():
+    from chanaudit.analysis.consistency import UnknownFigure, feasible_sizes
+    from chanaudit.analysis.studies import load_study
+
+    study = load_study("okdesk-2016-it-outsourcing")
+    with pytest.raises(UnknownFigure, match="no figure nope .*email, phone"):
+        feasible_sizes(study, 300, 310, ["email", "nope"])
+    with pytest.raises(UnknownFigure, match="figure chat has no rounded value"):
+        feasible_sizes(study, 300, 310, ["chat"])
+
+
+def test_cli_check_published_says_what_fails(tmp_path):
+    from typer.testing import CliRunner
+
+    from chanaudit.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["check-published", "--n-min", "300", "--n-max", "330"])
+    assert res.exit_code == 0, res.output
+    for text in ("half-up rounding", "half-even rounding", "truncation", "ties excluded", "306-308, 317-320",
+                 "lack_both_at_most_lack_each", "IMPOSSIBLE for every n", "the reading 'lack both' of no_phone_email"):
+        assert text in res.output, text
+    bad = runner.invoke(app, ["check-published", "--figure", "emial"])
+    assert bad.exit_code == 2 and "no figure emial" in bad.output and "email" in bad.output
+    res = runner.invoke(app, ["check-published", "okdesk-2026-survey", "--n-min", "200", "--n-max", "400"])
+    assert res.exit_code == 0 and "subgroup figure analyse_data" in res.output
+
+
+# --- the spec language: strict validation -------------------------------------------------------------------
+
+BASE = "figures:\n  - id: email\n    expression: email\n    published: 0.96\n    rounding: 0.01\n"
+
+
+@pytest.mark.parametrize("name,text,message", [
+    ("deep_list", "figures: " + "[" * 20000 + "]" * 20000, "nested too deeply"),  # RecursionError before
+    ("deep_map", "figures: " + "{a: " * 5000 + "1" + "}" * 5000, "nested too deeply"),
+    ("top_list", "- 1\n- 2\n", "top level must be a mapping"),  # AttributeError before
+    ("empty", "", "empty spec"),  # AttributeError before
+    ("figures_str", "figures: abc\n", "figures: must be a non-empty list"),  # AttributeError before
+    ("figures_ints", "figures: [1, 2]\n", "figure 1: must be a mapping"),  # TypeError before
+    ("id_list", "figures:\n  - id: [1]\n    expression: email\n", "figure 1: id: missing or not text"),
+    ("published_text", BASE.replace("0.96", '"96%"'), "figure email: published: must be a number, not '96%'"),
+    ("published_percent", BASE.replace("0.96", "96"), r"figure email: published: 96 is outside .*0.96, not 96"),
+    ("published_bool", BASE.replace("0.96", "yes"), "figure email: published: must be a number"),
+    ("rounding_negative", BASE.replace("0.01", "-1"), "figure email: rounding: -1 is outside"),
+    ("not_multiple", BASE.replace("0.96", "0.965"), "published 0.965 is not a multiple of rounding 0.01"),
+    ("bound", BASE + "    bound: '~'\n", "figure email: bound: must be one of"),
+    ("variants_map", "figures:\n  - id: x\n    variants: {a: 1}\n", "figure x: variants: must be a non-empty list"),
+    ("variants_str", "figures:\n  - id: x\n    variants: [email]\n", "figure x: variant 1: must be a mapping"),
+    ("variant_no_expression", "figures:\n  - id: x\n    variants: [{id: a}]\n", "figure x: variant a: expression"),
+    ("n_range_reversed", "n_range: [330, 300]\n" + BASE, "n_range: low 330 is above high 300"),
+    ("n_text", "n: '300'\n" + BASE, "n: must be a whole number"),
+    ("n_twice", "n: 300\nn_range: [300, 330]\n" + BASE, "give n or n_range, not both"),
+    ("count_about", BASE + "    count: {value: 30, about: true}\n", "figure email: count: about: true needs"),
+    ("count_negative", BASE + "    count: -3\n", "figure email: count: -3 is below 0"),
+    ("direction_str", "figures:\n  - id: d\n    expression: e\n    direction: x\n", "figure d: direction: must be"),
+    ("direction_published", "figures:\n  - id: d\n    expression: e\n    published: 0.5\n"
+                            "    direction: {greater: a == 1, than: a == 0}\n", "figure d: direction: a directional"),
+    ("relation_unknown", BASE + "relations: [{check: email <= fax}]\n", "relation 1: check: 'fax' is not a figure"),
+    ("relation_reading", BASE + "relations: [{check: email <= 1, reading: email.x}]\n", "reading: 'email.x'"),
+    ("relation_nonlinear", BASE + "relations: ['email * email <= 1']\n", "relations are linear"),
+    ("relation_type", BASE + "relations: [[1]]\n", "relation 1: must be a mapping"),
+    ("duplicate_key", BASE + "    published: 0.5\n", "key 'published' given twice"),
+    ("unknown_key", BASE + "    rouding: 0.01\n", "figure email: unknown field rouding"),
+    ("python_tag", "figures: !!python/object/apply:os.system ['echo hi']\n", "not valid YAML"),
+    ("base_unknown", BASE + "  - {id: sub, expression: email, where: phone == 1, base: nope}\n",
+     "figure sub: base: 'nope' is not another figure"),
+    ("tolerance_alone", BASE + "    tolerance: 0.02\n", "figure email: tolerance: only an about: true figure"),
+    ("data_kind", "data: sql\n" + BASE, "data: must be audit or survey"),
+    ("rounding_mode", BASE + "    rounding_mode: up\n", "figure email: rounding_mode: 'up' is not one of"),
+    ("expression_deep", "figures:\n  - id: x\n    expression: '" + "~" * 500 + "email'\n",
+     "figure x: expression: .*nested more than"),
+    ("figure_twice", BASE + BASE.replace("figures:\n", ""), "figure email: id: given to two figures"),
+    ("label_list", BASE + "    label_en: [a]\n", "figure email: label_en: must be text"),
+    ("key_int", BASE + "    1: 2\n", "figure email: unknown field 1"),
+    ("billion_laughs", "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+                       "figures: [*b, *b, *b]\n", "unknown field a, b"),
+])
+def test_malformed_specs_are_named_errors(tmp_path, name, text, message):
+    from chanaudit.analysis.studies import StudySpecError, load_study
+
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(StudySpecError, match=message) as info:
+        load_study(path)
+    assert str(info.value).startswith(str(path))  # every message names the file first
+
+
+def test_unreadable_specs_are_named_errors(tmp_path):
+    from chanaudit.analysis.studies import MAX_SPEC_BYTES, StudySpecError, load_study
+
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(StudySpecError, match="not UTF-8"):
+        load_study(binary)
+    big = tmp_path / "big.yaml"
+    big.write_text("#" * (MAX_SPEC_BYTES + 1), encoding="utf-8")
+    with pytest.raises(StudySpecError, match="at most"):
+        load_study(big)
+    with pytest.raises(StudySpecError, match="no such spec"):
+        load_study(tmp_path)  # a folder is not a spec
+
+
+def test_shipped_specs_use_the_spec_language():
+    from chanaudit.analysis.studies import load_study
+
+    s16 = load_study("okdesk-2016-it-outsourcing")
+    assert s16.n_range == (300, 330)
+    four = s16.figure("four_channels")
+    assert (four.count.value, four.count.about, four.count.tolerance) == (30, True, 5)
+    assert [r.id for r in s16.relations if r.reading == ("no_phone_email", "lack_both")] == [
+        "lack_both_at_most_lack_each"]
+    s26 = load_study("okdesk-2026-survey")
+    assert s26.n_range == (200, 999) and s26.figure("analyse_data").base == "digital_tools"
+    assert s26.figure("not_record_all_requests").about and s26.figure("not_record_all_requests").tolerance == 0.01

@@ -117,20 +117,15 @@ def check_published(
     n_max: int = typer.Option(1000, "--n-max", help="Largest sample size to try."),
     figure: list[str] = typer.Option(None, "--figure", help="Only these figure ids (repeatable)."),
 ) -> None:
-    """Which sample sizes are compatible with all rounded published percentages at once."""
-    from chanaudit.analysis.consistency import feasible_sizes, ranges
+    """Which sample sizes are compatible with the rounded published figures, one by one and together
+    (relations such as "both <= each"), under each rounding convention."""
+    from chanaudit.analysis.consistency import UnknownFigure, check_summary
     from chanaudit.analysis.studies import StudySpecError, load_study
 
-    with friendly_errors(StudySpecError):
-        spec = load_study(study)
-        for ties, label in (("half_up", "half-up rounding (x.x5 rounds up)"),
-                            ("exclude", "exact half-way shares excluded (half-even / truncation)")):
-            table = feasible_sizes(spec, n_min, n_max, figure or None, ties)
-            feasible = table[table["feasible"]]["n"].tolist()
-            figs = [c for c in table.columns if c not in ("n", "feasible")]
-            console.print(f"[bold]{label}[/]: figures {', '.join(figs)}")
-            console.print(f"  feasible n in {n_min}..{n_max}: {ranges(feasible) or 'none'} "
-                          f"({len(feasible)} sizes)")
+    with friendly_errors(StudySpecError, UnknownFigure):
+        lines = check_summary(load_study(study), n_min, n_max, figure or None)
+    for line in lines:
+        console.print(line, markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
