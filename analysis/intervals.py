@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from scipy.stats import beta, norm
 
@@ -26,6 +27,7 @@ def check_count(k: int, n: int) -> tuple[int, int]:
     return int(k), int(n)
 
 
+@lru_cache(maxsize=32)
 def _z(conf: float) -> float:
     return float(norm.ppf(1 - (1 - conf) / 2))
 

@@ -354,3 +354,245 @@ def test_shipped_specs_use_the_spec_language():
     s26 = load_study("okdesk-2026-survey")
     assert s26.n_range == (200, 999) and s26.figure("analyse_data").base == "digital_tools"
     assert s26.figure("not_record_all_requests").about and s26.figure("not_record_all_requests").tolerance == 0.01
+
+
+# --- published vs reproduced: the two-sample comparison ------------------------------------------------------
+
+def _spec(tmp_path, text: str):
+    from chanaudit.analysis.studies import load_study
+
+    path = tmp_path / "spec.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_study(path)
+
+
+def _flags(k: int, n: int, column: str = "x"):
+    import pandas as pd
+
+    return pd.DataFrame({column: [1] * k + [0] * (n - k)})
+
+
+def test_two_sample_matches_newcombe_example_a(tmp_path):
+    from chanaudit.analysis.reproduce import reproduce
+
+    # the study: 48 of 80 published as 60.0% (rounding 0.001 allows only 48/80); ours: 56 of 70
+    study = _spec(tmp_path, "data: survey\nn: 80\nfigures:\n"
+                            "  - {id: x, expression: x == 1, published: 0.6, rounding: 0.001}\n")
+    row = reproduce(_flags(56, 70), study).iloc[0]
+    assert row["comparison"] == "two_sample" and (row["published_n"], row["published_k"]) == (80, 48)
+    assert row["diff"] == pytest.approx(0.2)
+    # Newcombe (1998) Table II, example (a), method 10: 0.0524 to 0.3339
+    assert (row["diff_ci_low"], row["diff_ci_high"]) == pytest.approx((0.0524, 0.3339), abs=5e-5)
+    _, p_ref, _, _ = chi2_contingency([[56, 14], [48, 32]], correction=False)  # scipy
+    assert row["p_val"] == pytest.approx(p_ref, rel=1e-9)
+    assert row["verdict"] == "higher" and row["verdict_label_en"] == "higher than published"
+    assert row["verdict_one_sample"] == "higher"  # the old rule agrees here: 80% vs 60.0%
+
+
+def test_two_sample_interval_covers_every_count_the_rounding_allows(tmp_path):
+    from chanaudit.analysis.reproduce import reproduce
+
+    study = _spec(tmp_path, "data: survey\nn_range: [300, 330]\nfigures:\n"
+                            "  - {id: x, expression: x == 1, published: 0.21, rounding: 0.01}\n")
+    row = reproduce(_flags(80, 300), study).iloc[0]
+    # hand: 21% of n = 300 (the smallest n of the range) is 62, 63 or 64 sites (0.205*300 = 61.5 .. 64.5)
+    assert (row["published_n"], row["published_k"], row["published_n_range"]) == (300, 63, "300-330")
+    refs = [confint_proportions_2indep(80, 300, kp, 300, method="newcomb", compare="diff") for kp in (62, 63, 64)]
+    assert row["diff_ci_low"] == pytest.approx(min(r[0] for r in refs), abs=1e-9)  # statsmodels, union
+    assert row["diff_ci_high"] == pytest.approx(max(r[1] for r in refs), abs=1e-9)
+    assert row["diff"] == pytest.approx(80 / 300 - 63 / 300)
+    p_max = max(chi2_contingency([[80, 220], [kp, 300 - kp]], correction=False)[1] for kp in (62, 63, 64))
+    assert row["p_val"] == pytest.approx(p_max, rel=1e-9)  # scipy, the least significant allowed count
+
+
+def test_one_sample_rule_only_when_n_is_unknown(tmp_path):
+    from chanaudit.analysis.reproduce import reproduce
+
+    study = _spec(tmp_path, "data: survey\nfigures:\n"
+                            "  - {id: x, expression: x == 1, published: 0.21, rounding: 0.01}\n")
+    row = reproduce(_flags(80, 300), study).iloc[0]
+    assert row["comparison"] == "one_sample" and math.isnan(row["diff"]) and row["p_val"] != row["p_val"]
+    # hand: Wilson(80, 300) = 0.2192..0.3200 misses 0.205..0.215: the one-sample rule says higher
+    assert row["verdict"] == row["verdict_one_sample"] == "higher" and not row["inside"]
+
+
+def test_holm_and_equivalence(tmp_path):
+    from statsmodels.stats.multitest import multipletests
+
+    from chanaudit.analysis.published import equivalent, holm
+    from chanaudit.analysis.reproduce import reproduce
+
+    p = [0.01, 0.04, float("nan"), 0.03, 0.2]
+    expected = multipletests([0.01, 0.04, 0.03, 0.2], method="holm")[1]  # statsmodels
+    got = holm(p)
+    assert [got[i] for i in (0, 1, 3, 4)] == pytest.approx(list(expected)) and math.isnan(got[2])
+    assert equivalent(-0.03, 0.04, 0.05) is True and equivalent(-0.06, 0.01, 0.05) is False
+    assert equivalent(-0.03, 0.04, None) is None
+    import pandas as pd
+
+    study = _spec(tmp_path, "data: survey\nn: 300\nfigures:\n"
+                            "  - {id: a, expression: a == 1, published: 0.21, rounding: 0.01}\n"
+                            "  - {id: b, expression: b == 1, published: 0.5, rounding: 0.01}\n")
+    frame = pd.DataFrame({"a": [1] * 70 + [0] * 230, "b": [1] * 120 + [0] * 180})
+    table = reproduce(frame, study, equivalence_margin=0.1)
+    assert table["p_holm"].tolist() == pytest.approx(list(multipletests(table["p_val"], method="holm")[1]))
+    hand = [bool(-0.1 < lo and hi < 0.1) for lo, hi in zip(table["diff_ci_low"], table["diff_ci_high"], strict=True)]
+    assert table["equivalent"].tolist() == hand == [True, False]  # hand: a +2.3 pp, b -10 pp from published
+    with pytest.raises(ValueError, match="equivalence margin"):
+        reproduce(frame, study, equivalence_margin=5)
+
+
+def test_directional_figure(tmp_path):
+    import pandas as pd
+
+    from chanaudit.analysis.reproduce import reproduce
+
+    study = _spec(tmp_path, "data: survey\nfigures:\n"
+                            "  - id: d\n    expression: sla == 'yes'\n"
+                            "    direction: {greater: tool == 'platform', than: tool == 'email'}\n"
+                            "    published_text: far more often\n")
+
+    def frame(k_a, k_b):
+        return pd.DataFrame({"tool": ["platform"] * 10 + ["email"] * 10 + ["crm"] * 5,
+                             "sla": ["yes"] * k_a + ["no"] * (10 - k_a) + ["yes"] * k_b + ["no"] * (10 - k_b)
+                             + ["yes"] * 5})
+
+    row = reproduce(frame(9, 3), study).iloc[0]
+    assert row["comparison"] == "direction" and (row["k"], row["n"], row["k_b"], row["n_b"]) == (9, 10, 3, 10)
+    # Newcombe (1998) Table II, example (b): 9/10 - 3/10, method 10: 0.1705 to 0.8090
+    assert (row["diff_ci_low"], row["diff_ci_high"]) == pytest.approx((0.1705, 0.8090), abs=5e-5)
+    assert row["verdict"] == "agrees"
+    assert reproduce(frame(3, 9), study).iloc[0]["verdict"] == "disagrees"
+    assert reproduce(frame(5, 4), study).iloc[0]["verdict"] == "inconclusive"
+    overlapping = _spec(tmp_path, "data: survey\nfigures:\n  - id: d\n    expression: sla == 'yes'\n"
+                                  "    direction: {greater: tool != 'crm', than: tool == 'email'}\n")
+    from chanaudit.analysis.expr import ExpressionError
+
+    with pytest.raises(ExpressionError, match="overlap on 10 rows"):
+        reproduce(frame(9, 3), overlapping)
+
+
+def _evidence_sites():
+    """SYNTHETIC: 6 audited sites; forms: 1 request, 2 callback only, 3 both, 4 none, 5 an embed,
+    6 flagged but with its only finding not counted."""
+    import pandas as pd
+
+    sites = pd.DataFrame({"site_id": range(1, 7), "status": "ok", "email": 1, "phone": 1, "chat": 0,
+                          "portal": 0, "form": [1, 1, 1, 0, 1, 1]})
+    evidence = pd.DataFrame([
+        {"site_id": 1, "channel": "form", "value": "request", "counted": "True"},
+        {"site_id": 2, "channel": "form", "value": "callback", "counted": "True"},
+        {"site_id": 3, "channel": "form", "value": "callback", "counted": "True"},
+        {"site_id": 3, "channel": "form", "value": "request", "counted": "True"},
+        {"site_id": 4, "channel": "email", "value": "a@b.ru", "counted": "True"},
+        {"site_id": 5, "channel": "form", "value": "embed:bitrix24", "counted": ""},
+        {"site_id": 6, "channel": "form", "value": "request", "counted": "False"},
+    ])
+    return sites, evidence
+
+
+def test_evidence_fields():
+    from chanaudit.analysis.evidence_fields import evidence_fields
+
+    sites, evidence = _evidence_sites()
+    out = evidence_fields(sites, evidence).set_index("site_id")
+    # hand, from _evidence_sites: request on 1, 3, 5; callback only on 2; none on 4; 6 unknown
+    assert out["form_request"].tolist()[:5] == [1, 0, 1, 0, 1] and math.isnan(out.loc[6, "form_request"])
+    assert out["form_callback_only"].tolist()[:5] == [0, 1, 0, 0, 0] and math.isnan(out.loc[6, "form_callback_only"])
+
+
+def test_reproduce_web_form_variants_need_the_evidence():
+    from chanaudit.analysis.reproduce import reproduce
+    from chanaudit.analysis.studies import load_study
+
+    sites, evidence = _evidence_sites()
+    study = load_study("okdesk-2016-it-outsourcing")
+    form = reproduce(sites, study, evidence=evidence).set_index(["figure_id", "variant"]).loc["form"]
+    assert (form.loc["any_form", "k"], form.loc["any_form", "n"]) == (5, 6)  # hand: form = 1 on 5 of 6
+    assert (form.loc["request_form", "k"], form.loc["request_form", "n"]) == (3, 5)  # hand: 1, 3, 5; 6 unknown
+    without = reproduce(sites, study).set_index(["figure_id", "variant"]).loc["form"]
+    assert without.loc["request_form", "verdict"] == "needs_evidence"
+    assert without.loc["request_form", "note"] == "needs evidence.csv for form_request"
+    assert without.loc["any_form", "verdict"] == "consistent"  # the other variant is still computed
+
+
+def test_reproduce_recomputes_channels_like_channel_counts():
+    from chanaudit.analysis.combinations import channel_counts
+    from chanaudit.analysis.reproduce import reproduce
+    from chanaudit.analysis.studies import load_study
+
+    sites, _ = _evidence_sites()
+    sites["channels"] = 5  # a stale stored column (issue 14.9): every site "has five"
+    result = reproduce(sites, load_study("okdesk-2016-it-outsourcing")).set_index(["figure_id", "variant"])
+    counts = channel_counts(sites).set_index(["kind", "n_channels"])
+    assert result.loc[("all_five", ""), "k"] == counts.loc[("exactly", 5), "k"] == 0  # hand: at most 3 each
+    assert result.loc[("four_channels", "at_least_4"), "k"] == counts.loc[("at_least", 4), "k"] == 0
+
+
+def test_missing_column_spoils_one_figure_not_the_table(tmp_path):
+    import pandas as pd
+
+    from chanaudit.analysis.reproduce import reproduce
+
+    study = _spec(tmp_path, "data: survey\nfigures:\n"
+                            "  - {id: a, expression: a == 1, published: 0.5, rounding: 0.01}\n"
+                            "  - {id: b, expression: fax == 1, published: 0.5, rounding: 0.01}\n")
+    table = reproduce(pd.DataFrame({"a": [1, 0]}), study).set_index("figure_id")
+    assert table.loc["a", "k"] == 1 and table.loc["b", "verdict"] == "not_computable"
+    assert table.loc["b", "note"] == "no column fax"
+
+
+def test_survey_subgroup_uses_its_base_count():
+    from chanaudit.analysis.published import published_sample
+    from chanaudit.analysis.studies import load_study
+
+    study = load_study("okdesk-2026-survey")
+    sample = published_sample(study.figure("analyse_data"), study)
+    # hand: more than 40% of n = 200 is at least 81 respondents with tools; one in five of 81 (rounded to
+    # 5%): 0.175*81 = 14.2 .. 0.225*81 = 18.2 -> 15..18, nearest to 0.2*81 = 16.2 is 16
+    assert (sample.n, sample.counts, sample.k) == (81, (15, 16, 17, 18), 16)
+    assert published_sample(study.figure("platform_controls_sla_more"), study) is None
+
+
+def test_false_flag_rates_old_rule_about_12_percent_new_about_5():
+    """Issue 14.1: both samples from one population, n = 300 each, the study's share rounded to 1%.
+    Reference for the simulation: exact enumeration over every (k_pub, k) pair with scipy.stats.binom."""
+    from chanaudit.analysis.calibration import exact_false_flag_rates, false_flag_rates
+
+    simulated = false_flag_rates(reps=1500).set_index(["p", "rule"])
+    for p in (0.21, 0.51, 0.77):
+        assert 0.09 < simulated.loc[(p, "one_sample"), "rate"] < 0.16
+        assert simulated.loc[(p, "two_sample"), "rate"] < 0.065
+    exact = exact_false_flag_rates(ps=(0.51,)).set_index("rule")["rate"]
+    assert exact["one_sample"] == pytest.approx(0.1316, abs=5e-4)  # the old rule: 13% false flags
+    assert exact["two_sample"] == pytest.approx(0.0458, abs=5e-4)  # Newcombe over the allowed counts: < 5%
+    for rule in ("one_sample", "two_sample"):  # the simulation agrees with the enumeration (MC error ~0.9%)
+        assert simulated.loc[(0.51, rule), "rate"] == pytest.approx(exact[rule], abs=0.03)
+
+
+def test_cli_reproduce_shows_difference_caveat_and_reads_evidence(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from chanaudit.cli import app
+    from chanaudit.core.tables import read_csv, write_csv
+
+    monkeypatch.setenv("COLUMNS", "220")
+    sites, evidence = _evidence_sites()
+    write_csv(sites, tmp_path / "sites.csv")
+    write_csv(evidence, tmp_path / "evidence.csv")
+    runner = CliRunner()
+    res = runner.invoke(app, ["reproduce", str(tmp_path), "--lang", "en", "--equivalence-margin", "0.5"])
+    assert res.exit_code == 0, res.output
+    for text in ("Study sample: 300+ websites", "Published n: 300–330", "simple random sample",
+                 "ignore detector error", "pp (", "equivalent"):
+        assert text in res.output, text
+    saved = read_csv(tmp_path / "reproduce-okdesk-2016-it-outsourcing.csv")
+    for col in ("published_n", "diff", "diff_ci_low", "diff_ci_high", "p_val", "p_holm", "equivalent",
+                "verdict_one_sample", "comparison"):
+        assert col in saved.columns
+    request = saved[(saved["figure_id"] == "form") & (saved["variant"] == "request_form")].iloc[0]
+    assert (str(request["k"]), str(request["n"])) == ("3", "5")  # evidence.csv was read (hand: see above)
+    res = runner.invoke(app, ["reproduce", str(tmp_path), "--lang", "ru"])
+    assert "Выборка исследования" in res.output and "п.п." in res.output
+    bad = runner.invoke(app, ["reproduce", str(tmp_path), "--equivalence-margin", "5"])
+    assert bad.exit_code == 2 and "equivalence margin" in bad.output
