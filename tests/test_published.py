@@ -596,3 +596,14 @@ def test_cli_reproduce_shows_difference_caveat_and_reads_evidence(tmp_path, monk
     assert "Выборка исследования" in res.output and "п.п." in res.output
     bad = runner.invoke(app, ["reproduce", str(tmp_path), "--equivalence-margin", "5"])
     assert bad.exit_code == 2 and "equivalence margin" in bad.output
+
+
+def test_headline_figures_leave_directional_figures_to_reproduce():
+    import pandas as pd
+
+    from chanaudit.survey.analyses import headline_figures
+
+    frame = pd.DataFrame({"record_all_requests": [1, 0], "record_all_activities": [1, 0],
+                          "sla_control": ["yes", "no"], "digital_tools": [1, 1], "uses_data_for_analysis": [1, 0],
+                          "tool_type": ["specialised_platform", "email_spreadsheets"]})
+    assert "platform_controls_sla_more" not in set(headline_figures(frame)["figure_id"])
