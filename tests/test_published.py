@@ -607,3 +607,24 @@ def test_headline_figures_leave_directional_figures_to_reproduce():
                           "sla_control": ["yes", "no"], "digital_tools": [1, 1], "uses_data_for_analysis": [1, 0],
                           "tool_type": ["specialised_platform", "email_spreadsheets"]})
     assert "platform_controls_sla_more" not in set(headline_figures(frame)["figure_id"])
+
+
+def test_report_shows_difference_and_caveat():
+    from chanaudit.analysis.reproduce import COLUMNS, reproduce
+    from chanaudit.analysis.studies import load_study
+    from chanaudit.reports.document import _reproduce_grid, section_text
+
+    sites, evidence = _evidence_sites()
+    table = reproduce(sites, load_study("okdesk-2016-it-outsourcing"), evidence=evidence)
+    grid = _reproduce_grid(table, "en")
+    assert "Difference, pp (95% CI)" in grid.headers
+    email = grid.rows[0]
+    assert email[5] == table.iloc[0].pipe(lambda r: f"{100 * r['diff']:+.1f} pp ("
+                                                    f"{100 * r['diff_ci_low']:+.1f} to {100 * r['diff_ci_high']:+.1f})"
+                                          ).replace("-", "−")
+    _, note = section_text("reproduce-okdesk-2016-it-outsourcing", "ru")
+    assert "простую случайную выборку" in note and "абонентское обслуживание компьютеров" in note
+    _, note = section_text("reproduce-okdesk-2016-it-outsourcing", "en")
+    assert "ignore detector error" in note and "Published n: 300–330" in note
+    old = table[[c for c in COLUMNS[:21]]]  # a reproduce CSV written before the comparison columns existed
+    assert _reproduce_grid(old, "ru").rows[0][5] == ""
