@@ -4,6 +4,9 @@ Allowed: column names, integers, floats, strings, ``& | ~`` and ``and or not``,
 ``== != >= <= > <``, ``+ -``, parentheses. ``email & phone``,
 ``~phone & ~email``, ``channels >= 4``, ``(email+phone+chat+form) == 4``,
 ``sla_control != "yes"``. Binary columns are read as booleans under ``& | ~``.
+
+Hostile input is an :class:`ExpressionError`, never a crash: an expression is at most
+:data:`MAX_LENGTH` characters and :data:`MAX_DEPTH` levels deep (the evaluator recurses).
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ class ExpressionError(ChanauditError, ValueError):
     """An expression outside the language, or naming a missing column."""
 
 
+MAX_LENGTH = 2000
+MAX_DEPTH = 60
+
 _CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.GtE: operator.ge, ast.LtE: operator.le,
         ast.Gt: operator.gt, ast.Lt: operator.lt}
 
@@ -28,11 +34,30 @@ def names(expression: str) -> set[str]:
     return {n.id for n in ast.walk(_parse(expression)) if isinstance(n, ast.Name)}
 
 
+def _depth(node: ast.AST) -> int:
+    """The depth of the tree, without recursion (a hostile tree must not exhaust the stack here either)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(current))
+    return deepest
+
+
 def _parse(expression: str) -> ast.Expression:
+    if not isinstance(expression, str):
+        raise ExpressionError(f"{expression!r}: an expression must be text")
+    shown = expression if len(expression) <= 80 else expression[:77] + "..."
+    if len(expression) > MAX_LENGTH:
+        raise ExpressionError(f"{shown!r}: longer than {MAX_LENGTH} characters")
     try:
         tree = ast.parse(expression, mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"{expression!r}: {exc.msg}") from None
+        raise ExpressionError(f"{shown!r}: {exc.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError(f"{shown!r}: nested too deeply or not parseable") from None
+    if _depth(tree) > MAX_DEPTH:
+        raise ExpressionError(f"{shown!r}: nested more than {MAX_DEPTH} levels")
     allowed = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.Invert, ast.BinOp,
                ast.BitAnd, ast.BitOr, ast.Add, ast.Sub, ast.Compare, ast.Name, ast.Load, ast.Constant,
                *tuple(_CMP))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from scipy.stats import beta, norm
 
@@ -15,6 +16,18 @@ class UnknownMethod(ChanauditError, ValueError):
     """Not an interval method this module knows."""
 
 
+class InvalidCount(ChanauditError, ValueError):
+    """A count k and a sample size n that cannot be a proportion (k < 0, n < 0 or k > n)."""
+
+
+def check_count(k: int, n: int) -> tuple[int, int]:
+    """``(k, n)`` as ints, or :class:`InvalidCount` naming both: 0 <= k <= n."""
+    if not 0 <= k <= n:
+        raise InvalidCount(f"k = {k} of n = {n}: a count must be between 0 and n")
+    return int(k), int(n)
+
+
+@lru_cache(maxsize=32)
 def _z(conf: float) -> float:
     return float(norm.ppf(1 - (1 - conf) / 2))
 
@@ -51,19 +64,40 @@ def agresti_coull(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
 
 
 def proportion_ci(k: int, n: int, method: str = "wilson", conf: float = 0.95) -> tuple[float, float]:
+    """(low, high) for k of n; NaN for n = 0; :class:`InvalidCount` unless 0 <= k <= n."""
     fn = {"wilson": wilson, "clopper-pearson": clopper_pearson, "clopper_pearson": clopper_pearson,
           "exact": clopper_pearson, "agresti-coull": agresti_coull}.get(method)
     if fn is None:
         raise UnknownMethod(f"unknown interval method {method!r}; use one of {', '.join(METHODS)}")
-    return fn(int(k), int(n), conf)
+    return fn(*check_count(k, n), conf)
 
 
 def newcombe_difference(k1: int, n1: int, k2: int, n2: int, conf: float = 0.95) -> tuple[float, float, float]:
-    """p1 - p2 with Newcombe's hybrid score interval (1998, method 10)."""
+    """p1 - p2 with Newcombe's hybrid score interval (1998, method 10); NaN when either sample is empty."""
+    k1, n1 = check_count(k1, n1)
+    k2, n2 = check_count(k2, n2)
+    if n1 == 0 or n2 == 0:
+        return math.nan, math.nan, math.nan
     p1, p2 = k1 / n1, k2 / n2
     l1, u1 = wilson(k1, n1, conf)
     l2, u2 = wilson(k2, n2, conf)
     d = p1 - p2
     low = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     high = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return d, low, high
+    return d, max(-1.0, low), min(1.0, high)
+
+
+def score_test(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
+    """(z, two-sided p) of the pooled score test of p1 = p2 (Pearson's chi-square on the 2x2 table without
+    continuity correction: z^2 = chi^2). NaN when either sample is empty; z = 0, p = 1 when the pooled
+    share is 0 or 1 (both samples all 0 or all 1: no evidence of a difference)."""
+    k1, n1 = check_count(k1, n1)
+    k2, n2 = check_count(k2, n2)
+    if n1 == 0 or n2 == 0:
+        return math.nan, math.nan
+    pooled = (k1 + k2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return 0.0, 1.0
+    z = (k1 / n1 - k2 / n2) / se
+    return z, float(2 * norm.sf(abs(z)))

@@ -148,7 +148,8 @@ def _analysis(sites: pd.DataFrame, audit_dir: Path) -> dict[str, pd.DataFrame]:
     # city's interval spans most of the axis and says nothing
     groups, tests = grouped_comparison(sites, "city", min_n=MIN_GROUP_N)
     tables["groups-city"], tables["groups-city-tests"] = groups, tests
-    tables[f"reproduce-{STUDY_2016}"] = reproduce(sites, load_study(STUDY_2016))
+    tables[f"reproduce-{STUDY_2016}"] = reproduce(sites, load_study(STUDY_2016),
+                                                  evidence=read_csv(audit_dir / "evidence.csv"))
     for name, table in tables.items():
         write_csv(table, audit_dir / f"{name}.csv")
     return tables

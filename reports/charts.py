@@ -85,6 +85,10 @@ def plot_reproduce(table: pd.DataFrame, ax=None, lang: str = "ru", title: str | 
         if pd.notna(r["reproduced"]):
             ax.plot([r["ci_low"], r["ci_high"]], [yi, yi], color=PALETTE["accent"], lw=2, solid_capstyle="round")
             ax.plot(r["reproduced"], yi, "o", color=PALETTE["accent"], ms=6, zorder=3, clip_on=False)
+        if r.get("comparison") == "direction" and pd.notna(r.get("reproduced_b")):  # the group it is compared with
+            ax.plot([r["ci_low_b"], r["ci_high_b"]], [yi - 0.22, yi - 0.22], color=PALETTE["muted"], lw=2,
+                    solid_capstyle="round")
+            ax.plot(r["reproduced_b"], yi - 0.22, "s", color=PALETTE["muted"], ms=5, zorder=3, clip_on=False)
         if pd.notna(r.get("published")):
             pub = float(r["published"])
             if r.get("bound") in (">", ">="):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from chanaudit.analysis.labels import label
-from chanaudit.analysis.reproduce import VERDICT_LABELS, verdict_label
+from chanaudit.analysis.reproduce import VERDICT_LABELS, fmt_diff, sample_caveat, verdict_label
 from chanaudit.analysis.studies import StudySpecError, load_study
 from chanaudit.core.contract import CHANNELS
 from chanaudit.core.numbers import fmt_ci, fmt_int, fmt_num, fmt_p, fmt_pct, is_missing  # noqa: F401 (re-exported)
@@ -118,18 +118,24 @@ def _published(r, lang: str) -> str:
 
 
 def _reproduce_grid(t: pd.DataFrame, lang: str) -> Grid:
-    heads = [_col(k, lang) for k in ("figure", "published", "reproduced", "ci", "k_of_n", "verdict")]
+    heads = [_col(k, lang) for k in ("figure", "published", "reproduced", "ci", "k_of_n", "diff", "verdict")]
     rows, classes = [], []
+    of = "из" if lang == "ru" else "of"
     for _, r in t.iterrows():
         code = "" if is_missing(r.get("verdict")) else str(r["verdict"])
         shown = r.get(f"verdict_label_{lang}")
         shown = verdict_label(code, lang) if is_missing(shown) else shown
-        of = "из" if lang == "ru" else "of"
-        rows.append([esc(_figure_name(r, lang)), esc(_published(r, lang)), fmt_pct(r["reproduced"], lang),
-                     fmt_ci(r["ci_low"], r["ci_high"], lang), f"{fmt_int(r['k'])} {of} {fmt_int(r['n'])}",
-                     esc(shown)])
-        classes.append([""] * 5 + [f"v-{code}" if code in VERDICT_LABELS else ""])
-    return Grid(heads, rows, [False, False, True, True, True, False], classes)
+        if not is_missing(r.get("note")):
+            shown = f"{shown} ({r['note']})"
+        reproduced, k_of_n = fmt_pct(r["reproduced"], lang), f"{fmt_int(r['k'])} {of} {fmt_int(r['n'])}"
+        if r.get("comparison") == "direction" and not is_missing(r.get("n_b")):  # group A vs group B
+            reproduced += f" / {fmt_pct(r['reproduced_b'], lang)}"
+            k_of_n += f" / {fmt_int(r['k_b'])} {of} {fmt_int(r['n_b'])}"
+        rows.append([esc(_figure_name(r, lang)), esc(_published(r, lang)), reproduced,
+                     fmt_ci(r["ci_low"], r["ci_high"], lang), k_of_n,
+                     fmt_diff(r.get("diff"), r.get("diff_ci_low"), r.get("diff_ci_high"), lang), esc(shown)])
+        classes.append([""] * 6 + [f"v-{code}" if code in VERDICT_LABELS else ""])
+    return Grid(heads, rows, [False, False, True, True, True, True, False], classes)
 
 
 def combination_name(combo, lang: str) -> str:
@@ -248,11 +254,20 @@ def study_title(name: str, lang: str) -> str:
     return (study.title_ru if lang == "ru" else study.title_en) or sid
 
 
+def _caveat(name: str, lang: str) -> str:
+    """The study's sample and the standard caveat (intervals assume a random sample, ignore detector error)."""
+    try:
+        study = load_study(name[len("reproduce-"):])
+    except StudySpecError:
+        return text("reproduce_caveat", lang)
+    return " ".join(sample_caveat(study, lang))
+
+
 def section_text(name: str, lang: str) -> tuple[str, str]:
     """(title, one-line explanation) of a report section in ``lang``; internal table names never shown."""
     sections = texts()["sections"]
     if name.startswith("reproduce-"):
-        spec, fill = sections["reproduce"], {"study": study_title(name, lang)}
+        spec, fill = sections["reproduce"], {"study": study_title(name, lang), "caveat": _caveat(name, lang)}
     elif name.startswith("groups-") and name.endswith("-tests"):
         spec, fill = sections["groups_tests"], {}
     elif name.startswith("groups-"):
@@ -415,7 +430,8 @@ CSS = (
     "td.url{overflow-wrap:anywhere;word-break:break-word}span.ci{color:#66707a;font-size:11px}"
     "td.group{white-space:nowrap}.keep{break-inside:avoid}"
     "td.v-consistent{color:#2f7d32}td.v-lower,td.v-higher{color:#b3401a;font-weight:bold}"
-    "td.v-no_published_value,td.v-not_computable{color:#66707a}"
+    "td.v-agrees{color:#2f7d32}td.v-disagrees{color:#b3401a;font-weight:bold}"
+    "td.v-no_published_value,td.v-not_computable,td.v-needs_evidence,td.v-inconclusive{color:#66707a}"
     ".flag{padding:1px 5px;margin-left:3px;border-radius:3px;font-size:11px}"
     ".on{background:#55A868;color:#fff}.off{background:#e3e7eb;color:#777}"
     "code{font-size:11px;overflow-wrap:anywhere;word-break:break-word}.note{color:#666;font-size:11px}"

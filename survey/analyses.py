@@ -21,6 +21,8 @@ def headline_figures(frame: pd.DataFrame, weights: pd.Series | None = None, conf
     study = load_study(STUDY)
     rows = []
     for fig in study.figures:
+        if fig.direction is not None:  # a comparison of two groups, not a share: reproduce() reports it
+            continue
         base = evaluate(fig.where, frame).fillna(False).astype(bool) if fig.where else pd.Series(True, index=frame.index)
         values = evaluate(fig.variants[0][3], frame)[base]
         w = weights[base.values] if weights is not None else None

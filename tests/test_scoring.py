@@ -116,3 +116,21 @@ def test_score_command(tmp_path):
     assert bad.exit_code == 2 and "sum to" in bad.output
     missing = CliRunner().invoke(app, ["score", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def test_sensitivity_base_ranks_keep_float_ties_like_scores_csv():
+    # weights where 0.1 + 0.2 != 0.3 in binary floating point: {email, phone} and {chat} tie exactly
+    weights = {"email": 0.1, "phone": 0.2, "chat": 0.3, "form": 0.15, "portal": 0.25}
+    rows = [(1, 1, 0, 0, 0), (0, 0, 1, 0, 0), (1, 0, 0, 1, 1), (0, 0, 0, 0, 0), (1, 1, 1, 1, 1)]
+    frame = pd.DataFrame(rows, columns=["email", "phone", "chat", "form", "portal"])
+    frame.insert(0, "site_id", range(1, 6))
+    frame["status"] = "ok"
+    # reference: exact rational scores (fractions.Fraction of the decimal weights), competition ranking by hand
+    from fractions import Fraction
+    exact = [sum(Fraction(str(weights[c])) * f for c, f in zip(weights, r, strict=True)) for r in rows]
+    expected = {i + 1: 1 + sum(other > mine for other in exact) for i, mine in enumerate(exact)}
+    assert expected == {1: 3, 2: 3, 3: 2, 4: 5, 5: 1}  # hand: 0.3, 0.3, 0.5, 0, 1
+    summary, _ = rank_sensitivity(frame, weights, n_draws=20, seed=0)
+    assert dict(zip(summary["site_id"], summary["base_rank"], strict=True)) == expected
+    scored = score_sites(frame, weights)  # scores.csv ranks the same way
+    assert dict(zip(scored["site_id"], scored["rank"], strict=True)) == expected

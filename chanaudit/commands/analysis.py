@@ -82,32 +82,35 @@ def reproduce_cmd(
     method: str = typer.Option("wilson", "--method", help="Interval: wilson, clopper-pearson, agresti-coull."),
     conf: float = typer.Option(0.95, "--conf", help="Confidence level."),
     lang: str = typer.Option("ru", "--lang", help="Labels: ru or en."),
+    margin: float = typer.Option(None, "--equivalence-margin",
+                                 help="Call a figure equivalent when the difference interval lies within "
+                                      "+- this share (0.05 = 5 points)."),
 ) -> None:
-    """Published vs reproduced: every figure of a study with its interval and a verdict."""
+    """Published vs reproduced: every figure of a study with its interval, the difference and a verdict."""
     from chanaudit.analysis.expr import ExpressionError
     from chanaudit.analysis.intervals import UnknownMethod
-    from chanaudit.analysis.reproduce import reproduce
+    from chanaudit.analysis.reproduce import InvalidMargin, display_rows, reproduce, sample_caveat
     from chanaudit.analysis.studies import StudySpecError, load_study
     from chanaudit.core.tables import read_csv, write_csv
 
-    with friendly_errors(StudySpecError, ExpressionError, UnknownMethod):
+    with friendly_errors(StudySpecError, ExpressionError, UnknownMethod, InvalidMargin):
         _check_lang(lang)
         spec = load_study(study)
         frame = _sites(data) if data.is_dir() else read_csv(data)
-        result = reproduce(frame, spec, method, conf)
+        evidence = read_csv(data / "evidence.csv") if data.is_dir() and (data / "evidence.csv").exists() else None
+        result = reproduce(frame, spec, method, conf, evidence=evidence, equivalence_margin=margin)
         out = (data if data.is_dir() else data.parent) / f"reproduce-{spec.id}.csv"
         write_csv(result, out)
     table = Table(title=spec.title_ru if lang == "ru" else spec.title_en)
     for col in ("figure / показатель", "published / опубл.", f"reproduced / воспр. ({conf:.0%} CI / ДИ)", "k/n",
-                "verdict / вывод"):
+                "difference / разница (CI / ДИ)", "p Holm", "verdict / вывод"):
         # a narrow terminal wraps, never cuts; the verdict keeps «опубликованного» in one piece
         table.add_column(col, overflow="fold", min_width=15 if col.startswith("verdict") else None)
-    for _, r in result.iterrows():
-        name = r[f"label_{lang}"] + (f" — {r[f'variant_label_{lang}']}" if r["variant"] else "")
-        published = (r["published_text_ru"] if lang == "ru" else "") or r["published_text"] or "—"
-        shown = fmt_pct(r["reproduced"], lang) + (f" ({fmt_ci(r['ci_low'], r['ci_high'], lang)})" if r["n"] else "")
-        table.add_row(name, str(published), shown, f"{r['k']}/{r['n']}", str(r[f"verdict_label_{lang}"]))
+    for row in display_rows(result, lang):
+        table.add_row(*row)
     console.print(table)
+    for line in sample_caveat(spec, lang, margin):
+        console.print(line, markup=False)
     console.print(f"written: {out}")
 
 
@@ -117,20 +120,15 @@ def check_published(
     n_max: int = typer.Option(1000, "--n-max", help="Largest sample size to try."),
     figure: list[str] = typer.Option(None, "--figure", help="Only these figure ids (repeatable)."),
 ) -> None:
-    """Which sample sizes are compatible with all rounded published percentages at once."""
-    from chanaudit.analysis.consistency import feasible_sizes, ranges
+    """Which sample sizes are compatible with the rounded published figures, one by one and together
+    (relations such as "both <= each"), under each rounding convention."""
+    from chanaudit.analysis.consistency import UnknownFigure, check_summary
     from chanaudit.analysis.studies import StudySpecError, load_study
 
-    with friendly_errors(StudySpecError):
-        spec = load_study(study)
-        for ties, label in (("half_up", "half-up rounding (x.x5 rounds up)"),
-                            ("exclude", "exact half-way shares excluded (half-even / truncation)")):
-            table = feasible_sizes(spec, n_min, n_max, figure or None, ties)
-            feasible = table[table["feasible"]]["n"].tolist()
-            figs = [c for c in table.columns if c not in ("n", "feasible")]
-            console.print(f"[bold]{label}[/]: figures {', '.join(figs)}")
-            console.print(f"  feasible n in {n_min}..{n_max}: {ranges(feasible) or 'none'} "
-                          f"({len(feasible)} sizes)")
+    with friendly_errors(StudySpecError, UnknownFigure):
+        lines = check_summary(load_study(study), n_min, n_max, figure or None)
+    for line in lines:
+        console.print(line, markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
