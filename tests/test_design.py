@@ -223,3 +223,25 @@ def test_raking_with_missing_values_matches_margins_among_those_who_answered():
     known = frame["a"].notna()
     assert (ps[known].groupby(frame.loc[known, "a"]).sum() / ps[known].sum()).to_dict() == pytest.approx(
         margins["a"])
+
+
+def test_cli_summary_says_whether_the_sla_test_is_weighted(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from chanaudit.cli import app
+
+    monkeypatch.setenv("COLUMNS", "400")
+    runner = CliRunner()
+    export = tmp_path / "export.csv"
+    assert runner.invoke(app, ["survey", "generate", "--out", str(export), "--n", "300"]).exit_code == 0
+    assert runner.invoke(app, ["survey", "import", str(export), "--out", str(tmp_path), "--salt", "s"]).exit_code == 0
+    plain = runner.invoke(app, ["survey", "summary", str(tmp_path / "survey.csv"), "--lang", "en"])
+    assert plain.exit_code == 0, plain.output
+    assert "unweighted: OR with Woolf's interval, Pearson's chi-square" in plain.output
+    margins = Path(__file__).parents[1] / "datasets" / "survey" / "population-margins.yaml"
+    weighted = runner.invoke(app, ["survey", "summary", str(tmp_path / "survey.csv"), "--margins", str(margins),
+                                   "--lang", "en"])
+    assert weighted.exit_code == 0, weighted.output
+    assert "Rao–Scott chi2" in weighted.output and "weighted: OR and interval" in weighted.output
