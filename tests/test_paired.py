@@ -166,3 +166,28 @@ def test_plot_transitions_draws_the_table():
     widths = sorted(round(p.get_width()) for p in ax.patches)
     assert widths[0] == -1 and widths[-1] == 4  # one email dropped (left), four portals adopted (right)
     assert "Что изменилось" in ax.get_title() and "n = 5" in ax.get_title()
+
+
+@pytest.mark.parametrize("lang, words", [("ru", ["Что изменилось между аудитами", "Сверка с ручной разметкой",
+                                                 "Доли с поправкой на ошибки", "точный тест Мак-Немара",
+                                                 "+80,0 п. п."]),
+                                         ("en", ["What changed between the audits", "Checked against human coding",
+                                                 "Shares corrected for detection errors", "McNemar&#x27;s exact test",
+                                                 "+80.0 pp"])])
+def test_report_shows_the_comparison_and_the_validation(tmp_path, monkeypatch, lang, words):
+    from chanaudit.analysis.validation import validate
+    from chanaudit.reports import document
+
+    monkeypatch.setattr(document, "_print_pdf", lambda *a, **k: False)  # no browser: the HTML is tested
+    monkeypatch.setattr(document, "_pdf_from_charts", lambda made, path: path.write_bytes(b"%PDF-"))
+    result = compare_waves([wave(OLD), wave(NEW)])
+    labels = pd.DataFrame({"line": [2, 3, 4], "domain": ["a.ru", "b.ru", "c.ru"], "email": [1, 0, 1],
+                           "portal": [1, 1, 1]}).astype({"email": "Int64", "portal": "Int64"})
+    checked = validate(wave(NEW), labels)
+    tables = {"compare": result.compare, "validation": checked.validation,
+              "prevalence_corrected": checked.corrected}
+    paths = document.build_report(tables, tmp_path, lang, {}, formats=("png",))
+    page = paths.html.read_text(encoding="utf-8")
+    for word in words:
+        assert word in page
+    assert (tmp_path / "charts" / f"compare-{lang}.png").exists()
