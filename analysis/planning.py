@@ -3,9 +3,9 @@ different sites, and for a change between two audits of the same sites — and t
 
 All by the normal approximation, two-sided, z_a = z(1 - alpha/2), z_b = z(power), q = 1 - p:
 
-* margin of error e at a share p (Cochran 1977, 4.2): n0 = z^2 p q / e^2 * deff, and with a finite
+* margin of error e at a share p (Cochran 1977, ch. 4): n0 = z^2 p q / e^2 * deff, and with a finite
   population of N sites n = n0 / (1 + (n0 - 1)/N);
-* two independent samples (Fleiss, Levin & Paik 2003, 4.14, without continuity correction; what R's
+* two independent samples (Fleiss, Levin & Paik 2003, ch. 4, without continuity correction; what R's
   ``power.prop.test`` and statsmodels' ``samplesize_proportions_2indep_onetail`` compute), n2 = r n1:
   n1 = [z_a sqrt(pbar qbar (1 + 1/r)) + z_b sqrt(p1 q1 + p2 q2 / r)]^2 / (p1 - p2)^2,
   pbar = (p1 + r p2)/(1 + r); or ``method="arcsine"``, Cohen's h = 2 asin sqrt(p2) - 2 asin sqrt(p1):

@@ -54,8 +54,8 @@ def test_mcnemar_exact_and_mid_p():
     # statsmodels: mcnemar(table, exact=True)
     for b, c in ((6, 16), (1, 7), (0, 5), (9, 9)):
         assert mcnemar_exact(c, b) == pytest.approx(mcnemar([[10, b], [c, 10]], exact=True).pvalue)
-    # Bentur et al. (2009) [[1, 1], [7, 12]]: exact 2 * 9/256 = 0.0703; mid-p 0.0703 - 8/256 = 0.0391
-    # (Fagerland, Lydersen & Laake 2013, BMC Med Res Methodol 13:91, Table 2: 0.070 and 0.039)
+    # Bentur et al. (2009) [[1, 1], [7, 12]], the example of Fagerland, Lydersen & Laake (2013): by hand,
+    # exact 2 * (1 + 8)/256 = 0.0703; mid-p 0.0703 - 8/256 = 0.0391
     assert mcnemar_exact(7, 1) == pytest.approx(18 / 256) and mcnemar_exact(7, 1, True) == pytest.approx(10 / 256)
     assert mcnemar_exact(0, 0) == 1.0 and mcnemar_exact(4, 4, mid_p=True) == pytest.approx(1.0)
 
@@ -146,7 +146,7 @@ def test_cli_compare_writes_tables_and_chart(tmp_path, monkeypatch):
                                    "--formats", "png"])
     assert res.exit_code == 0, res.output
     assert "Portal" in res.output or "portal" in res.output.lower()
-    assert "+80.0 pp" in res.output and "only in wave 1 1" in res.output
+    assert "+80.0 pp" in res.output and "only in wave 1: 1" in res.output
     table = read_csv(out / "compare.csv")
     assert table["channel"].tolist() == ["email", "phone", "chat", "form", "portal"]
     assert len(read_csv(out / "unpaired.csv")) == 5

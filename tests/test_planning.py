@@ -32,7 +32,7 @@ from chanaudit.cli import app
 def test_margin_of_error():
     # statsmodels: samplesize_confint_proportion(0.21, 0.05) = 254.919 -> 255 sites
     assert n_margin(0.21, 0.05) == int(np.ceil(samplesize_confint_proportion(0.21, 0.05))) == 255
-    # finite population of 1000 sites (Cochran 1977, 4.2): 254.919 / (1 + 253.919/1000) = 203.3 -> 204
+    # finite population of 1000 sites (Cochran 1977, ch. 4): 254.919 / (1 + 253.919/1000) = 203.3 -> 204
     assert n_margin(0.21, 0.05, population=1000) == 204
     assert n_margin(0.21, 0.05, deff=1.5) == int(np.ceil(1.5 * 254.91920734126222))
 

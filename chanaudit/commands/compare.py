@@ -59,7 +59,7 @@ def compare(
                           f"df = {r['dof']}, p = {fmt_p(r['p_val'], lang)} (n = {r['n_sites']})")
     reasons = result.unpaired["reason"].value_counts()
     console.print(("не в паре: " if lang == "ru" else "not paired: ")
-                  + (", ".join(f"{k} {v}" for k, v in reasons.items()) or "0"))
+                  + ("; ".join(f"{k}: {v}" for k, v in reasons.items()) or "0"))
     charts = _chart(result.compare, out, lang, tuple(formats.split(",")))
     console.print("written: " + ", ".join(str(p) for p in [*result.written, *charts]))
 

@@ -80,7 +80,8 @@ def validate(
                       f"{fmt_pct(r['precision'], lang)} ({fmt_ci(r['precision_ci_low'], r['precision_ci_high'], lang)})",
                       f"{fmt_pct(r['recall'], lang)} ({fmt_ci(r['recall_ci_low'], r['recall_ci_high'], lang)})",
                       f"{fmt_num(r['kappa'], lang)} ({fmt_num(r['kappa_ci_low'], lang)} – "
-                      f"{fmt_num(r['kappa_ci_high'], lang)})", fmt_num(r["pabak"], lang))
+                      f"{fmt_num(r['kappa_ci_high'], lang)})" if r["kappa"] == r["kappa"] else "—",
+                      fmt_num(r["pabak"], lang))
     console.print(table)
     corrected = Table(title="Rogan–Gladen, Lang–Reiczigel")
     for col in CORRECTED_HEADERS[lang]:
