@@ -145,7 +145,7 @@ def _wave_rows(sites: pd.DataFrame, wave: int, folder: str, key: str | None) -> 
     frame = sites.copy()
     frame["_domain"] = site_domains(frame, key).to_numpy()
     status = frame["status"].astype("string").fillna("") if "status" in frame else pd.Series(OK, index=frame.index)
-    frame["_ok"] = (status == OK).to_numpy()
+    frame["_ok"] = status.eq(OK).fillna(False).to_numpy(dtype=bool)  # plain bools (pandas 2.1: object array)
     lost = []
 
     def record(row, reason):
