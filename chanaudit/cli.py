@@ -20,7 +20,7 @@ app = typer.Typer(
 )
 
 # Order = order in --help.
-_COMMAND_MODULES = ("inspect", "audit", "scoring", "analysis", "survey", "report", "demo")
+_COMMAND_MODULES = ("inspect", "audit", "scoring", "analysis", "compare", "validation", "plan", "survey", "report", "demo")
 
 
 def _register_all() -> None:

@@ -271,3 +271,51 @@ def save_figure(fig, stem: str | Path, formats=("png", "svg", "pdf"), dpi: int =
         paths.append(path)
     plt.close(fig)
     return paths
+
+
+def plot_transitions(table: pd.DataFrame, ax=None, lang: str = "ru"):
+    """Two audits of the same sites (``analysis.paired`` compare table): per channel, the sites that dropped
+    the channel (left of zero) and that adopted it (right), with the net change and its interval in words."""
+    t = table.reset_index(drop=True)
+    fig, ax = new_axes(ax, max(2.6, 0.5 * len(t) + 1.4))
+    y = np.arange(len(t))[::-1]
+    adopted = pd.to_numeric(t["adopted"], errors="coerce").fillna(0).to_numpy()
+    dropped = pd.to_numeric(t["dropped"], errors="coerce").fillna(0).to_numpy()
+    colors = [PALETTE.get(str(c), PALETTE["accent"]) for c in t["channel"]]
+    ax.barh(y, adopted, color=colors, height=0.6)
+    ax.barh(y, -dropped, color=colors, height=0.6, alpha=0.45, hatch="//", edgecolor="white")
+    ax.axvline(0, color=PALETTE["accent"], lw=0.8)
+    reach = max(1.0, float(max(adopted.max(initial=0), dropped.max(initial=0))))
+    ax.set_xlim(-reach * 1.25, reach * 1.25)
+    for yi, (_, r) in zip(y, t.iterrows(), strict=True):
+        ax.text(reach * 1.28, yi, f"{fmt_signed_pp(r['diff'], lang)} ({fmt_pp_ci(r['ci_low'], r['ci_high'], lang)})",
+                va="center", fontsize=8)
+    ax.set_yticks(y, [label(str(c), lang) for c in t["channel"]])
+    ax.xaxis.set_major_formatter(lambda value, _pos: f"{abs(value):g}")
+    n = int(pd.to_numeric(t["n_pairs"], errors="coerce").max()) if len(t) else 0
+    ax.set_title(f"{text('transitions_title', lang)} (n = {n} {text('pairs_word', lang)})", pad=22)
+    ax.set_xlabel(text("transitions_axis", lang), fontsize=9)
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor=PALETTE["muted"], label=text("adopted", lang)),
+               Patch(facecolor=PALETTE["muted"], alpha=0.45, hatch="//", edgecolor="white",
+                     label=text("dropped", lang))]
+    ax.legend(handles=handles, ncol=2, fontsize=8, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    ax.grid(axis="y", visible=False)
+    return ax
+
+
+def fmt_signed_pp(value, lang: str = "ru", unit: bool = True) -> str:
+    """A change of a share in percentage points with its sign: +4,2 п. п. / +4.2 pp."""
+    if value is None or pd.isna(value):
+        return ""
+    shown = f"{100 * float(value):+.1f}".replace("-", "−")
+    shown = shown.replace(".", ",") if lang == "ru" else shown
+    return shown + ((" п. п." if lang == "ru" else " pp") if unit else "")
+
+
+def fmt_pp_ci(low, high, lang: str = "ru") -> str:
+    """An interval of a change in percentage points: −1,2 … +5,3 п. п."""
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return ""
+    return f"{fmt_signed_pp(low, lang, False)} … {fmt_signed_pp(high, lang)}"

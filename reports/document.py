@@ -206,15 +206,66 @@ def _groups_grid(t: pd.DataFrame, lang: str) -> Grid:
     return Grid(heads, rows, [False] + [True] * len(channels), classes)
 
 
+def _test_name(kind, lang: str) -> str:
+    """A test code (chi2, fisher, fisher_freeman_halton, mcnemar_exact...) in words; unknown codes as they are."""
+    kind = "" if is_missing(kind) else str(kind)
+    return text(f"test_{kind}", lang) if f"test_{kind}" in texts() else kind
+
+
 def _group_tests_grid(t: pd.DataFrame, lang: str) -> Grid:
+    adjusted = "p_holm" in t
     heads = [_col(k, lang) for k in ("channel", "test", "statistic", "dof", "p_val")] + ["n"]
+    heads += [_col("p_holm", lang)] if adjusted else []
     rows = []
     for _, r in t.iterrows():
-        kind = "" if is_missing(r.get("test")) else str(r["test"])
-        test_name = text(f"test_{kind}", lang) if kind in ("chi2", "fisher", "none") else kind
-        rows.append([esc(label(str(r["channel"]), lang)), esc(test_name), fmt_num(r.get("statistic"), lang, 2),
-                     fmt_int(r.get("dof")), fmt_p(r.get("p_val"), lang), fmt_int(r.get("n"))])
-    return Grid(heads, rows, [False, False, True, True, True, True])
+        rows.append([esc(label(str(r["channel"]), lang)), esc(_test_name(r.get("test"), lang)),
+                     fmt_num(r.get("statistic"), lang, 2), fmt_int(r.get("dof")), fmt_p(r.get("p_val"), lang),
+                     fmt_int(r.get("n"))] + ([fmt_p(r.get("p_holm"), lang)] if adjusted else []))
+    return Grid(heads, rows, [False, False, True, True, True, True] + [True] * adjusted)
+
+
+def _pp(value, lang: str) -> str:
+    return charts.fmt_signed_pp(value, lang)
+
+
+def _compare_grid(t: pd.DataFrame, lang: str) -> Grid:
+    """Two audits of the same sites (``compare.csv``): shares before and after, changes, McNemar."""
+    keys = ("channel", "n_pairs", "before", "after", "adopted", "dropped", "change", "ci", "test", "p_val",
+            "p_holm")
+    rows = [[esc(label(str(r["channel"]), lang)), fmt_int(r["n_pairs"]), fmt_pct(r["before"], lang),
+             fmt_pct(r["after"], lang), fmt_int(r["adopted"]), fmt_int(r["dropped"]), esc(_pp(r["diff"], lang)),
+             esc(charts.fmt_pp_ci(r["ci_low"], r["ci_high"], lang)), esc(_test_name(r.get("test"), lang)),
+             fmt_p(r["p_val"], lang), fmt_p(r.get("p_holm"), lang)] for _, r in t.iterrows()]
+    return Grid([_col(k, lang) for k in keys], rows, [False] + [True] * 7 + [False, True, True])
+
+
+def _cochran_grid(t: pd.DataFrame, lang: str) -> Grid:
+    keys = ("channel", "sites_total", "waves", "statistic", "dof", "p_val", "p_holm")
+    rows = [[esc(label(str(r["channel"]), lang)), fmt_int(r["n_sites"]), fmt_int(r["n_waves"]),
+             fmt_num(r["statistic"], lang, 2), fmt_int(r["dof"]), fmt_p(r["p_val"], lang),
+             fmt_p(r.get("p_holm"), lang)] for _, r in t.iterrows()]
+    return Grid([_col(k, lang) for k in keys], rows, [False] + [True] * 6)
+
+
+def _validation_grid(t: pd.DataFrame, lang: str) -> Grid:
+    """Agreement with human labels (``validation.csv``)."""
+    keys = ("channel", "n", "tp", "fp", "fn", "tn", "precision", "recall", "kappa", "pabak")
+    rows = [[esc(label(str(r["channel"]), lang)), fmt_int(r["n"]), fmt_int(r["tp"]), fmt_int(r["fp"]),
+             fmt_int(r["fn"]), fmt_int(r["tn"]),
+             f"{fmt_pct(r['precision'], lang)}<br><span class='ci'>{fmt_ci(r['precision_ci_low'], r['precision_ci_high'], lang)}</span>",
+             f"{fmt_pct(r['recall'], lang)}<br><span class='ci'>{fmt_ci(r['recall_ci_low'], r['recall_ci_high'], lang)}</span>",
+             f"{fmt_num(r['kappa'], lang)}<br><span class='ci'>{fmt_num(r['kappa_ci_low'], lang)} – "
+             f"{fmt_num(r['kappa_ci_high'], lang)}</span>", fmt_num(r["pabak"], lang)] for _, r in t.iterrows()]
+    return Grid([_col(k if k != "n" else "sites", lang) for k in keys], rows, [False] + [True] * 9)
+
+
+def _corrected_grid(t: pd.DataFrame, lang: str) -> Grid:
+    """The audit's shares corrected for detection errors (``prevalence_corrected.csv``)."""
+    keys = ("channel", "share", "ci", "sensitivity", "specificity", "corrected", "ci")
+    rows = [[esc(label(str(r["channel"]), lang)), fmt_pct(r["raw"], lang), fmt_ci(r["raw_ci_low"], r["raw_ci_high"], lang),
+             fmt_pct(r["sensitivity"], lang), fmt_pct(r["specificity"], lang), fmt_pct(r["corrected"], lang),
+             fmt_ci(r["ci_low"], r["ci_high"], lang)] for _, r in t.iterrows()]
+    return Grid([_col(k, lang) for k in keys], rows, [False] + [True] * 6)
 
 
 def _survey_grid(t: pd.DataFrame, lang: str) -> Grid:
@@ -241,7 +292,8 @@ def _accuracy_grid(t: pd.DataFrame, lang: str) -> Grid:
 
 
 GRIDS = {"prevalence": _prevalence_grid, "combinations": _combinations_grid, "channel_counts": _channel_counts_grid,
-         "top": _top_grid, "survey_figures": _survey_grid, "accuracy": _accuracy_grid}
+         "top": _top_grid, "survey_figures": _survey_grid, "accuracy": _accuracy_grid, "compare": _compare_grid,
+         "cochran": _cochran_grid, "validation": _validation_grid, "prevalence_corrected": _corrected_grid}
 
 
 def study_title(name: str, lang: str) -> str:
@@ -328,6 +380,8 @@ def _draw_all(tables: dict[str, pd.DataFrame], out: Path, lang: str, formats) ->
             draw(key, charts.plot_groups, tables[key])
     if "survey_figures" in tables:
         draw("survey_figures", charts.plot_survey, tables["survey_figures"])
+    if "compare" in tables and len(tables["compare"]):
+        draw("compare", charts.plot_transitions, tables["compare"])
     return made
 
 
@@ -358,8 +412,9 @@ def build_report(tables: dict[str, pd.DataFrame], out_dir: str | Path, lang: str
         if tests is not None and len(tests):
             part = part[:-len("</section>")] + _section(f"{name}-tests", tests, [], lang, level=3) + "</section>"
         sections.append(part)
-    if "accuracy" in tables:
-        sections.append(_section("accuracy", tables["accuracy"], [], lang))
+    for name in ("cochran", "accuracy", "validation", "prevalence_corrected"):  # tables without a chart
+        if name in tables and len(tables[name]):
+            sections.append(_section(name, tables[name], [], lang))
     page = _page(text("report_title", lang), "\n".join(sections), lang)
     html_path = out / "report.html"
     html_path.write_text(page, encoding="utf-8")

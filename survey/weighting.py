@@ -2,17 +2,22 @@
 
 Kish's design effect of unequal weights: deff = n * sum(w^2) / (sum w)^2 and
 effective n = (sum w)^2 / sum(w^2). Weighted proportions get a Wilson interval
-on the effective n (a common approximation; documented in the output).
+on the effective n (a common approximation; documented in the output), computed with
+the unrounded share and n_eff so that the estimate is always inside its interval
+(:func:`chanaudit.analysis.design.weighted_share`).
+
+A respondent with no value of a weighting variable is left out of that variable's
+adjustment and keeps the weight the other margins give it (as the ANES raking method,
+Pasek's ``anesrake``, does); the margins are then matched among those who answered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
-from chanaudit.analysis.intervals import wilson
+from chanaudit.analysis.design import kish, weighted_share
 from chanaudit.core.errors import ChanauditError
 
 
@@ -38,10 +43,24 @@ def _check(frame: pd.DataFrame, var: str, target: Mapping[str, float]) -> None:
 def poststratify(frame: pd.DataFrame, var: str, target: Mapping[str, float]) -> pd.Series:
     """Weights making the weighted shares of ``var`` equal ``target`` (mean weight 1)."""
     _check(frame, var, target)
-    levels = frame[var].astype(str)
-    sample = levels.value_counts(normalize=True)
-    weights = levels.map(lambda lvl: target[lvl] / sample[lvl]).astype(float)
+    weights = pd.Series(1.0, index=frame.index) * _factor(_levels(frame, var), pd.Series(1.0, index=frame.index),
+                                                          target)
     return weights / weights.mean()
+
+
+def _levels(frame: pd.DataFrame, var: str) -> pd.Series:
+    """The levels of ``var`` as text, missing values kept missing (``astype(str)`` would make them "nan")."""
+    return frame[var].astype("string").astype(object).where(frame[var].notna(), None)
+
+
+def _factor(levels: pd.Series, w: pd.Series, target: Mapping[str, float]) -> pd.Series:
+    """Per respondent: target share / current weighted share of the respondent's level, among the
+    respondents who have a level; 1 for those who have none."""
+    known = levels.notna()
+    shares = w[known].groupby(levels[known]).sum() / w[known].sum()
+    factor = pd.Series(1.0, index=levels.index)
+    factor[known] = [target[lvl] / shares[lvl] for lvl in levels[known]]
+    return factor
 
 
 def rake(frame: pd.DataFrame, margins: Mapping[str, Mapping[str, float]], max_iter: int = 100,
@@ -49,13 +68,12 @@ def rake(frame: pd.DataFrame, margins: Mapping[str, Mapping[str, float]], max_it
     """Iterative proportional fitting to several margins at once (mean weight 1)."""
     for var, target in margins.items():
         _check(frame, var, target)
+    levels = {var: _levels(frame, var) for var in margins}
     w = pd.Series(1.0, index=frame.index)
     for _ in range(max_iter):
         change = 0.0
         for var, target in margins.items():
-            levels = frame[var].astype(str)
-            shares = w.groupby(levels).sum() / w.sum()
-            factor = levels.map(lambda lvl, s=shares, t=target: t[lvl] / s[lvl])
+            factor = _factor(levels[var], w, target)
             change = max(change, float((factor - 1).abs().max()))
             w = w * factor
         if change < tol:
@@ -65,17 +83,11 @@ def rake(frame: pd.DataFrame, margins: Mapping[str, Mapping[str, float]], max_it
 
 def design_effect(weights: pd.Series) -> tuple[float, float]:
     """(deff, effective n) of Kish."""
-    w = np.asarray(weights, float)
-    n_eff = w.sum() ** 2 / (w ** 2).sum()
-    return len(w) / n_eff, n_eff
+    return kish(weights)
 
 
 def weighted_proportion(values: pd.Series, weights: pd.Series | None = None, conf: float = 0.95) -> dict:
-    """estimate, ci_low, ci_high, n, n_eff, deff for a 0/1 series (missing values dropped)."""
-    mask = values.notna()
-    v = values[mask].astype(float)
-    w = pd.Series(1.0, index=v.index) if weights is None else weights[mask].astype(float)
-    est = float((v * w).sum() / w.sum()) if len(v) else float("nan")
-    deff, n_eff = design_effect(w) if len(v) else (float("nan"), 0.0)
-    low, high = wilson(round(est * n_eff), round(n_eff), conf) if n_eff >= 1 else (float("nan"),) * 2
-    return {"estimate": est, "ci_low": low, "ci_high": high, "n": int(len(v)), "n_eff": n_eff, "deff": deff}
+    """estimate, ci_low, ci_high, n, n_eff, deff for a 0/1 series (missing values dropped): Wilson on the
+    unrounded (estimate, n_eff), so the estimate is always inside its interval."""
+    res = weighted_share(values, None if weights is None else weights.reindex(values.index), conf)
+    return {key: res[key] for key in ("estimate", "ci_low", "ci_high", "n", "n_eff", "deff")}

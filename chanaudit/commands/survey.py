@@ -18,12 +18,14 @@ console = Console()
 
 
 def _errors():
+    from chanaudit.analysis.design import DesignError
+    from chanaudit.analysis.regression import ModelError
     from chanaudit.survey.codebook import CodebookError
     from chanaudit.survey.importer import UnknownColumns
     from chanaudit.survey.pseudonymise import MissingSalt
     from chanaudit.survey.weighting import WeightingError
 
-    return friendly_errors(CodebookError, UnknownColumns, MissingSalt, WeightingError)
+    return friendly_errors(CodebookError, UnknownColumns, MissingSalt, WeightingError, DesignError, ModelError)
 
 
 @survey_app.command("import")
@@ -58,7 +60,7 @@ def summary_cmd(
     margins: Path = typer.Option(None, "--margins", help="YAML of population margins to rake to."),
     lang: str = typer.Option("ru", "--lang", help="Labels: ru or en."),
 ) -> None:
-    """The 2026 headline figures (weighted when margins are given) and tool type vs SLA control."""
+    """The 2026 headline figures and tool type vs SLA control (both weighted when margins are given)."""
     from chanaudit.core.tables import read_csv, write_csv
     from chanaudit.survey.analyses import headline_figures, tool_vs_sla
     from chanaudit.survey.weighting import design_effect, rake
@@ -72,7 +74,7 @@ def summary_cmd(
             weights = rake(frame, yaml.safe_load(margins.read_text(encoding="utf-8")))
         figures = headline_figures(frame, weights)
         write_csv(figures, file.parent / "survey_figures.csv")
-        shares, test = tool_vs_sla(frame)
+        shares, test = tool_vs_sla(frame, weights)
         write_csv(shares, file.parent / "tool_vs_sla.csv")
     table = Table(title=("Опрос 2026: ключевые показатели" if lang == "ru" else "2026 survey: headline figures")
                   + (" (взвешено / weighted)" if weights is not None else ""))
@@ -86,9 +88,26 @@ def summary_cmd(
     if weights is not None:
         deff, n_eff = design_effect(weights)
         console.print(f"design effect {deff:.2f}, effective n {n_eff:.0f}")
-    console.print(f"SLA control, specialised platform vs email and spreadsheets: OR {test['odds_ratio']:.2f} "
-                  f"({test['ci_low']:.2f}–{test['ci_high']:.2f}); chi2({test['dof']}) = {test['chi2']:.1f}, "
-                  f"p = {test['p_val']:.2g}")
+    console.print(_sla_line(test, lang))
+
+
+def _sla_line(test: dict, lang: str) -> str:
+    """The tool type vs SLA control result, saying whether (and how) it is weighted."""
+    ru = lang == "ru"
+    head = ("Контроль SLA, специализированная платформа против почты и таблиц" if ru
+            else "SLA control, specialised platform vs email and spreadsheets")
+    odds = f"OR {test['odds_ratio']:.2f} ({test['ci_low']:.2f}–{test['ci_high']:.2f})"
+    if test.get("weighted"):
+        how = ("взвешено: ОШ и интервал по взвешенной логистической регрессии с линеаризованной дисперсией, "
+               "критерий Рао — Скотта" if ru else "weighted: OR and interval from a survey-weighted logistic "
+               "regression with linearised variance; Rao–Scott test")
+        stat = (f"Rao–Scott chi2({test['dof']}) = {test['chi2']:.1f}, p = {test['p_val']:.2g}; "
+                f"F({test['ndf']:.2f}, {test['ddf']:.1f}) = {test['f']:.2f}, p = {test['p_val_f']:.2g}")
+    else:
+        how = ("без весов: ОШ с интервалом Вульфа, критерий хи-квадрат Пирсона" if ru
+               else "unweighted: OR with Woolf's interval, Pearson's chi-square")
+        stat = f"chi2({test['dof']}) = {test['chi2']:.1f}, p = {test['p_val']:.2g}"
+    return f"{head}: {odds}; {stat} ({how})"
 
 
 @survey_app.command("join")

@@ -51,6 +51,18 @@ class AuditFolder:
     ACCURACY = "accuracy"
     SURVEY_FIGURES = "survey_figures"
     REPORT = "report"
+    #: ``compare OLD NEW --out DIR``: one row per channel, the sites not paired, and for three waves or
+    #: more Cochran's Q and each wave's shares.
+    COMPARE = "compare"
+    UNPAIRED = "unpaired"
+    COCHRAN = "cochran"
+    WAVES = "waves"
+    #: ``sample AUDIT --out DIR``: the blind coding sheet and its key; ``validate``: agreement with the
+    #: human coding and the prevalence corrected for misclassification.
+    CODING_SHEET = "coding_sheet"
+    SAMPLE_KEY = "sample_key"
+    VALIDATION = "validation"
+    PREVALENCE_CORRECTED = "prevalence_corrected"
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
