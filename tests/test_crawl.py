@@ -12,7 +12,7 @@ import pytest
 from chanaudit.core.tables import read_csv
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.runner import run_audit
-from chanaudit.crawler.testing.server import Site, SiteServer
+from chanaudit.demo.server import Site, SiteServer
 from tests.conftest import FIXTURES, write_sites_csv
 
 pytestmark = pytest.mark.slow

@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 
 from chanaudit.cli import app
 from chanaudit.core.tables import write_csv
+from chanaudit.demo.survey import generate_survey
 from chanaudit.survey.analyses import headline_figures, tool_vs_sla
 from chanaudit.survey.importer import UnknownColumns, import_survey
 from chanaudit.survey.join import domain_key, join_audit
 from chanaudit.survey.pseudonymise import MissingSalt
-from chanaudit.survey.synthetic import generate_survey
 from chanaudit.survey.weighting import (
     WeightingError,
     design_effect,

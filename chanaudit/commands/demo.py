@@ -24,7 +24,7 @@ def demo(
 ) -> None:
     """Generate a synthetic market (labelled synthetic), serve it on 127.0.0.1, audit, score,
     reproduce the 2016 study and the 2026 survey, and write charts and the report."""
-    from chanaudit.demo import STUDY_2016, run_demo
+    from chanaudit.demo.run import STUDY_2016, run_demo
 
     started = time.monotonic()
     with Progress(TextColumn("    [bold]audit"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

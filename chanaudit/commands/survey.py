@@ -122,7 +122,7 @@ def generate_cmd(
     seed: int = typer.Option(0, "--seed", help="Random seed."),
 ) -> None:
     """Write a SYNTHETIC Google-Forms-style export calibrated to the 2026 published marginals."""
-    from chanaudit.survey.synthetic import generate_survey
+    from chanaudit.demo.survey import generate_survey
 
     generate_survey(n, seed).to_csv(out, index=False, encoding="utf-8")
     console.print(f"written {out}: {n} SYNTHETIC respondents (seed {seed})")

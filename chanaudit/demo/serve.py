@@ -1,6 +1,6 @@
 """Serve saved websites on 127.0.0.1, one port each, and write a site list for ``chanaudit audit``.
 
-    python -m crawler.testing.serve SITES_DIR --list sites.csv [--domains labels.csv]
+    python -m chanaudit.demo.serve SITES_DIR --list sites.csv [--domains labels.csv]
 
 Every sub-folder of SITES_DIR with an index.html is a site. With ``--domains``
 (a CSV with slug and domain columns, or the realsites labels) each copy is
@@ -14,7 +14,7 @@ import csv
 import time
 from pathlib import Path
 
-from chanaudit.crawler.testing.server import Site, SiteServer
+from chanaudit.demo.server import Site, SiteServer
 
 
 def main(argv=None) -> None:

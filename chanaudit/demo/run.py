@@ -36,8 +36,8 @@ class DemoResult:
 
 
 def serve_market(market) -> list:
-    """Sites for :class:`crawler.testing.server.SiteServer` from a generated market."""
-    from chanaudit.crawler.testing.server import Site
+    """Sites for :class:`chanaudit.demo.server.SiteServer` from a generated market."""
+    from chanaudit.demo.server import Site
 
     sites = []
     for entry in market.sites:
@@ -53,8 +53,8 @@ def run_demo(out: Path, n_sites: int = 320, seed: int = 2016, lang: str = "ru", 
     from chanaudit.analysis.accuracy import detection_accuracy
     from chanaudit.crawler.config import AuditConfig
     from chanaudit.crawler.runner import run_audit
-    from chanaudit.crawler.testing.market import generate_market
-    from chanaudit.crawler.testing.server import SiteServer
+    from chanaudit.demo.market import generate_market
+    from chanaudit.demo.server import SiteServer
 
     out = Path(out)
     result = DemoResult(out)
@@ -152,10 +152,10 @@ def _analysis(sites: pd.DataFrame, audit_dir: Path) -> dict[str, pd.DataFrame]:
 def _survey(sites: pd.DataFrame, audit_dir: Path, n: int, seed: int) -> dict[str, pd.DataFrame]:
     from chanaudit.analysis.reproduce import reproduce
     from chanaudit.analysis.studies import load_study
+    from chanaudit.demo.survey import generate_survey
     from chanaudit.survey.codebook import load_codebook
     from chanaudit.survey.importer import import_survey
     from chanaudit.survey.join import join_audit
-    from chanaudit.survey.synthetic import generate_survey
 
     survey_dir = audit_dir.parent / "survey"
     survey_dir.mkdir(parents=True, exist_ok=True)
