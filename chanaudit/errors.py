@@ -16,11 +16,9 @@ class UserError(ChanauditError):
 
 @contextlib.contextmanager
 def friendly_errors(*kinds: type[BaseException]):
-    """Print ``error: <message>`` and exit 2 for the named exception kinds."""
-    from chanaudit.core.tables import TableError
-
+    """Print ``error: <message>`` and exit 2 for every :class:`ChanauditError` and the kinds named."""
     try:
         yield
-    except (UserError, TableError, FileNotFoundError, *kinds) as exc:
+    except (ChanauditError, FileNotFoundError, *kinds) as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
