@@ -9,15 +9,29 @@ from scipy.stats import chi2_contingency, fisher_exact, norm
 from chanaudit.analysis.intervals import newcombe_difference, proportion_ci
 from chanaudit.analysis.prevalence import ok_sites
 from chanaudit.core.contract import CHANNELS
+from chanaudit.core.errors import ChanauditError
+
+
+class UnknownColumn(ChanauditError, KeyError):
+    """A column to group by that the table does not have; the message lists the columns it has."""
+
+    def __str__(self) -> str:  # a KeyError shows its message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
+def check_group_column(sites: pd.DataFrame, group_col: str, source: str = "") -> None:
+    """Raise :class:`UnknownColumn` unless ``sites`` has ``group_col`` (``source`` names the file)."""
+    if group_col not in sites:
+        where = f"{source}: " if source else ""
+        raise UnknownColumn(f"{where}no column {group_col!r} to group by (columns: {', '.join(map(str, sites.columns))})")
 
 
 def compare_groups(sites: pd.DataFrame, group_col: str, channels, method: str = "wilson", conf: float = 0.95,
                    min_n: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(table, tests). table: group_var, group, channel, k, n, estimate, ci_low, ci_high;
     tests: channel, test ("chi2" or "fisher" for a 2x2 with an expected count < 5), statistic, dof, p_val, n."""
+    check_group_column(sites, group_col)
     frame = ok_sites(sites)
-    if group_col not in frame:
-        raise KeyError(f"no column {group_col!r} to group by (columns: {', '.join(frame.columns)})")
     frame = frame[frame[group_col].astype(str).str.strip() != ""]
     rows, tests = [], []
     for ch in channels:
@@ -68,8 +82,7 @@ def fold_small_groups(sites: pd.DataFrame, group_col: str, min_n: int = 10, othe
     :func:`compare_groups` like any other group. Nothing is folded when only one group is
     small, or when every group is (one "other" group would leave nothing to compare).
     """
-    if group_col not in sites:
-        raise KeyError(f"no column {group_col!r} to group by (columns: {', '.join(sites.columns)})")
+    check_group_column(sites, group_col)
     values = ok_sites(sites)[group_col].astype(str).str.strip()
     sizes = values[values != ""].value_counts()
     small = sorted(str(g) for g in sizes[sizes < min_n].index)
