@@ -9,14 +9,7 @@ from scipy.stats import chi2_contingency, fisher_exact, norm
 from chanaudit.analysis.intervals import newcombe_difference, proportion_ci
 from chanaudit.analysis.prevalence import ok_sites
 from chanaudit.core.contract import CHANNELS
-from chanaudit.core.errors import ChanauditError
-
-
-class UnknownColumn(ChanauditError, KeyError):
-    """A column to group by that the table does not have; the message lists the columns it has."""
-
-    def __str__(self) -> str:  # a KeyError shows its message in quotes
-        return str(self.args[0]) if self.args else ""
+from chanaudit.core.errors import UnknownColumn
 
 
 def check_group_column(sites: pd.DataFrame, group_col: str, source: str = "") -> None:
