@@ -444,17 +444,17 @@ def _print_pdf(html_path: Path, pdf_path: Path, timeout: float = 90) -> bool:
 
 def _pdf_from_charts(made: dict[str, list[Path]], pdf_path: Path) -> None:
     import matplotlib.image as mpimg
-    import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
 
     with PdfPages(pdf_path) as pdf:
         for paths in made.values():
             png = next((p for p in paths if p.suffix == ".png"), None)
             if png is None:
                 continue
-            fig, ax = plt.subplots(figsize=(8.27, 11.69))
+            fig = Figure(figsize=(8.27, 11.69))  # A4, no pyplot: nothing global is touched
+            ax = fig.subplots()
             ax.imshow(mpimg.imread(png))
             ax.axis("off")
             pdf.savefig(fig)
-            plt.close(fig)
 

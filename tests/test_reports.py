@@ -198,3 +198,27 @@ def test_score_axes_use_the_language_decimal_mark(lang, ticks):
     ax = charts.plot_score_distribution(pd.DataFrame({"score": [0.1, 0.4, 0.4, 1.0]}), lang=lang)
     ax.figure.canvas.draw()
     assert [t.get_text() for t in ax.get_xticklabels()][:3] == ticks
+
+
+
+def test_importing_and_drawing_leave_matplotlib_alone():
+    """Notebook-safe: no backend switched, no pyplot figure registry, no rcParams changed."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, matplotlib\n"
+        "before, rc = matplotlib.get_backend(), dict(matplotlib.rcParams)\n"
+        "import pandas as pd\n"
+        "import chanaudit.reports\n"
+        "from chanaudit.reports import charts\n"
+        "ax = charts.plot_score_distribution(pd.DataFrame({'score': [0.1, 0.5]}), lang='en')\n"
+        "ax.figure.canvas.draw()\n"
+        "changed = sorted(k for k, v in matplotlib.rcParams.items() if rc[k] != v)\n"
+        "print(before, matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules, changed)\n"
+    )
+    env = {**os.environ, "MPLBACKEND": "svg"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["svg", "svg", "False", "[]"], done.stdout
