@@ -13,6 +13,7 @@ import pandas as pd
 
 from chanaudit.analysis.labels import label
 from chanaudit.core.contract import CHANNELS
+from chanaudit.core.numbers import fmt_short
 from chanaudit.reports.style import (
     PALETTE,
     decimals,
@@ -190,14 +191,16 @@ def plot_score_distribution(scores: pd.DataFrame, ax=None, lang: str = "ru"):
 
 @styled
 def plot_top(top: pd.DataFrame, weights: dict[str, float], ax=None, lang: str = "ru"):
-    """Winners as horizontal bars stacked by the weight each channel adds; ranks on the left."""
+    """Winners as horizontal bars stacked by the weight each channel adds; ranks on the left; the legend
+    gives each channel's weight."""
     t = top.reset_index(drop=True)
     fig, ax = new_axes(ax, max(3.0, 0.32 * len(t) + 1.2))
     y = np.arange(len(t))[::-1]
     left = np.zeros(len(t))
     for ch in CHANNELS:
         vals = pd.to_numeric(t[ch], errors="coerce").fillna(0).to_numpy() * weights[ch]
-        ax.barh(y, vals, left=left, color=PALETTE[ch], label=label(ch, lang), height=0.65)
+        ax.barh(y, vals, left=left, color=PALETTE[ch], label=f"{label(ch, lang)} ({fmt_short(weights[ch], lang)})",
+                height=0.65)
         left += vals
     names = [f"{r['rank']}. " + next((str(r.get(c)) for c in ("name", "domain", "url", "site_id") if _present(r.get(c))), "")
              for _, r in t.iterrows()]

@@ -108,9 +108,14 @@ class AuditFolder:
         return str(self.path)
 
     # -- paths -------------------------------------------------------------------
+    @staticmethod
+    def csv_name(name: str) -> str:
+        """The file name of table ``name`` (``"sites"`` -> ``sites.csv``)."""
+        return f"{name}.csv"
+
     def csv(self, name: str) -> Path:
         """The path of table ``name`` (``"sites"`` -> ``DIR/sites.csv``)."""
-        return self.path / f"{name}.csv"
+        return self.path / self.csv_name(name)
 
     @property
     def sites(self) -> Path:
