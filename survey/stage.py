@@ -101,11 +101,12 @@ def run_summary(source: Source, margins: Mapping | str | os.PathLike | None = No
 def run_join(source: Source, audit: Source, key: str | None = None, out: Source | None = None) -> JoinResult:
     """Join the imported survey ``source`` with the sites of the audit folder ``audit`` by registrable
     domain (``key``: the audit column holding the domain; default final_url, then url, then input).
-    Writes the joined answers and the unmatched respondents and sites to ``out`` (default: the survey's
-    folder)."""
+    Each respondent gets the site's status, channels and score (from the last scoring run when the folder
+    has one). Writes the joined answers and the unmatched respondents and sites to ``out`` (default: the
+    survey's folder)."""
     frame, folder = read_survey(source)
-    audit = AuditFolder.of(audit)
-    sites = audit.read_sites()
+    audit = AuditFolder.of(audit).check()
+    sites = audit.read(AuditFolder.SCORES) if audit.has(AuditFolder.SCORES) else audit.read_sites()
     if key is not None and key not in sites:
         raise UnknownColumn(f"{audit.sites}: no column {key!r} to join on (columns: {', '.join(map(str, sites.columns))})")
     result = join_audit(frame, sites, audit_key=key)
