@@ -48,10 +48,10 @@ def audit(
 ) -> None:
     """Audit every site of SITES within one click of its home page; one result row per input row."""
     from chanaudit.crawler.config import AuditConfig
-    from chanaudit.crawler.runner import AuditError, run_audit
+    from chanaudit.crawler.runner import run_audit
     from chanaudit.crawler.sites import read_sites
 
-    with friendly_errors(AuditError, ValueError):
+    with friendly_errors():
         config = AuditConfig(
             render=render, allow_private=allow_private, obey_robots=not no_robots, concurrency=concurrency,
             per_site=per_site, workers=workers, delay=delay, timeout=timeout, max_pages=max_pages,

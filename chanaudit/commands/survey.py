@@ -98,6 +98,7 @@ def generate_cmd(
     """Write a SYNTHETIC Google-Forms-style export calibrated to the 2026 published marginals."""
     from chanaudit.demo.survey import generate_survey
 
+    out.parent.mkdir(parents=True, exist_ok=True)
     generate_survey(n, seed).to_csv(out, index=False, encoding="utf-8")
     console.print(f"written {out}: {n} SYNTHETIC respondents (seed {seed})")
 

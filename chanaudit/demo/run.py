@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from chanaudit.core.errors import InvalidOption
 from chanaudit.core.folder import AuditFolder
 from chanaudit.datasets import ROOT as DATASETS
 
@@ -62,8 +63,13 @@ def run_demo(out: Path, n_sites: int = 320, seed: int = 2016, lang: str = "ru", 
     from chanaudit.demo.market import generate_market
     from chanaudit.demo.server import SiteServer
     from chanaudit.demo.survey import generate_survey
+    from chanaudit.reports.stage import LANGS
     from chanaudit.survey.analyses import sla_regression
 
+    if lang not in LANGS:  # checked before minutes of crawling, as the render policy is
+        raise InvalidOption(f"lang must be ru or en, not {lang!r}")
+    config = AuditConfig(render=render, allow_private=True, delay=0, timeout=5, retries=0, concurrency=32,
+                         render_wait_ms=800)
     out = Path(out)
     result = DemoResult(out)
     clock = time.monotonic()
@@ -86,8 +92,6 @@ def run_demo(out: Path, n_sites: int = 320, seed: int = 2016, lang: str = "ru", 
         frame = companies.copy()
         frame.insert(0, "url", frame["slug"].map(urls))
         input_csv = AuditFolder(out / INPUT).write(AuditFolder.SITES, frame)
-        config = AuditConfig(render=render, allow_private=True, delay=0, timeout=5, retries=0, concurrency=32,
-                             render_wait_ms=800)
         crawl = run_audit(input_csv, audit.path, config, overwrite=True, progress=progress)
     lap("audit")
     sites = audit.read_sites()
