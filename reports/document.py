@@ -347,11 +347,13 @@ def _section(name: str, table: pd.DataFrame | None, paths: list[Path], lang: str
 
 
 def build_report(tables: dict[str, pd.DataFrame], out_dir: str | Path, lang: str = "ru", meta: dict | None = None,
-                 formats=("png", "svg", "pdf"), weights: Mapping[str, float] | None = None) -> ReportPaths:
+                 formats=("png", "svg", "pdf"), weights: Mapping[str, float] | None = None,
+                 chromium: str | None = CHROMIUM) -> ReportPaths:
     """Charts, ``report.html``, ``report.pdf`` and ``evidence.html`` in ``out_dir`` from ``tables`` (by name:
     ``sites``, ``prevalence``, ``scores``, ``groups-city``…). ``meta`` is the audit's manifest; ``weights``
     those the scores used (``scoring.json``): None shows the study's defaults and says that no scoring run
-    was recorded."""
+    was recorded. The PDF is the page printed by the ``chromium`` executable when there is one, else (or
+    with ``chromium=None``) the charts one per page."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     meta = meta or {}
@@ -373,7 +375,7 @@ def build_report(tables: dict[str, pd.DataFrame], out_dir: str | Path, lang: str
     evidence_path.write_text(evidence_page(tables.get(AuditFolder.SITES), tables.get(AuditFolder.EVIDENCE), lang),
                              encoding="utf-8")
     pdf_path = out / AuditFolder.REPORT_PDF
-    if not _print_pdf(html_path, pdf_path):
+    if not (chromium and _print_pdf(html_path, pdf_path, chromium)):
         _pdf_from_charts(made, pdf_path)
     return ReportPaths(html_path, pdf_path, evidence_path, made)
 
@@ -451,11 +453,11 @@ def _page(title: str, body: str, lang: str) -> str:
             f"<title>{esc(title)}</title><style>{CSS}</style></head><body>{body}</body></html>")
 
 
-def _print_pdf(html_path: Path, pdf_path: Path, timeout: float = 90) -> bool:
-    if not Path(CHROMIUM).exists():
+def _print_pdf(html_path: Path, pdf_path: Path, chromium: str = CHROMIUM, timeout: float = 90) -> bool:
+    if not Path(chromium).exists():
         return False
     with tempfile.TemporaryDirectory() as profile:
-        cmd = [CHROMIUM, *CHROMIUM_ARGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+        cmd = [chromium, *CHROMIUM_ARGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
                f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
         try:
             subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)

@@ -15,7 +15,7 @@ from chanaudit.analysis.prevalence import prevalence
 from chanaudit.core.contract import CHANNELS
 from chanaudit.core.errors import InvalidOption
 from chanaudit.core.folder import AuditFolder
-from chanaudit.reports.document import ReportPaths, build_report
+from chanaudit.reports.document import CHROMIUM, ReportPaths, build_report
 from chanaudit.scoring import used_weights
 
 LANGS = ("ru", "en")
@@ -62,13 +62,15 @@ def _refold(table: pd.DataFrame, sites: pd.DataFrame, min_group_n: int):
 
 
 def build(folder: AuditFolder | str | os.PathLike, lang: str = "ru", out: str | os.PathLike | None = None,
-          formats=FORMATS, min_group_n: int = 10, say: Say | None = None) -> ReportPaths:
+          formats=FORMATS, min_group_n: int = 10, say: Say | None = None,
+          chromium: str | None = CHROMIUM) -> ReportPaths:
     """Draw the charts (``formats``: png, svg, pdf at 300 dpi) and write ``report.html``, ``report.pdf`` and
     ``evidence.html`` for the audit ``folder`` into ``out`` (default ``DIR/report``), in ``lang`` (ru or en).
 
     The scores are described with the weights recorded by :func:`chanaudit.scoring.run` (``scoring.json``);
     without it the report shows the study's defaults and says that no scoring run was recorded. Group
-    comparisons are shown with groups of fewer than ``min_group_n`` sites folded (``say`` hears when)."""
+    comparisons are shown with groups of fewer than ``min_group_n`` sites folded (``say`` hears when).
+    ``chromium`` prints the PDF (None: the charts, one per page)."""
     folder = AuditFolder.of(folder)
     if lang not in LANGS:
         raise InvalidOption(f"lang must be ru or en, not {lang!r}")
@@ -79,4 +81,4 @@ def build(folder: AuditFolder | str | os.PathLike, lang: str = "ru", out: str | 
     check_options(min_group_n=min_group_n)
     tables = load_tables(folder, min_group_n, say)
     return build_report(tables, folder.report_dir if out is None else out, lang, folder.manifest(), formats,
-                        weights=used_weights(folder))
+                        weights=used_weights(folder), chromium=chromium)

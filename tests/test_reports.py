@@ -202,13 +202,6 @@ def test_score_axes_use_the_language_decimal_mark(lang, ticks):
 
 # --- the stage: chanaudit.reports.build ------------------------------------------------------------------
 
-def _no_browser(monkeypatch):
-    from chanaudit.reports import document
-
-    monkeypatch.setattr(document, "_print_pdf", lambda *a, **k: False)  # no browser, no PDF: the HTML is tested
-    monkeypatch.setattr(document, "_pdf_from_charts", lambda made, path: path.write_bytes(b"%PDF-"))
-
-
 def test_report_states_the_weights_the_scores_used(tmp_path, monkeypatch):
     from pathlib import Path
 
@@ -218,7 +211,6 @@ def test_report_states_the_weights_the_scores_used(tmp_path, monkeypatch):
     from chanaudit.core.tables import write_csv
     from chanaudit.reports import build
 
-    _no_browser(monkeypatch)
     legends = {}
     save = charts.save_figure
 
@@ -232,14 +224,16 @@ def test_report_states_the_weights_the_scores_used(tmp_path, monkeypatch):
     res = CliRunner().invoke(app, ["score", str(tmp_path), "--weight", "email=0.4", "--weight", "phone=0",
                                    "--normalise", "--draws", "20"])
     assert res.exit_code == 0, res.output
-    html = build(tmp_path, "en", formats=("png",)).html.read_text(encoding="utf-8")
+    paths = build(tmp_path, "en", formats=("png",), chromium=None)  # no browser: the PDF from the charts
+    assert paths.pdf.read_bytes().startswith(b"%PDF")
+    html = paths.html.read_text(encoding="utf-8")
     # hand: (0.4, 0, 0.2, 0.2, 0.4) / 1.2 = 0.333, 0, 0.167, 0.167, 0.333
     assert "Email — 0.333; Phone — 0; Live chat — 0.167; Web form — 0.167; Client portal — 0.333)" in html
     assert legends["top-en"] == ["Email (0.333)", "Phone (0)", "Live chat (0.167)", "Web form (0.167)",
                                  "Client portal (0.333)"]
     assert "Email — 0.1;" not in html and "default weights" not in html
     (tmp_path / "scoring.json").unlink()  # scores without a record of their weights: defaults, said so
-    html = build(tmp_path, "ru", formats=("png",)).html.read_text(encoding="utf-8")
+    html = build(tmp_path, "ru", formats=("png",), chromium=None).html.read_text(encoding="utf-8")
     assert ("Эл. почта — 0,1; Телефон — 0,1; Онлайн-чат — 0,2; Веб-форма — 0,2; Клиентский портал — 0,4; "
             "веса исследования по умолчанию: запуск оценки (chanaudit score) не записан") in html
     assert legends["top-ru"] == ["Эл. почта (0,1)", "Телефон (0,1)", "Онлайн-чат (0,2)", "Веб-форма (0,2)",
