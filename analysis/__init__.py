@@ -1,2 +1,15 @@
 """Statistics as tidy DataFrames: prevalence with intervals, combinations, comparisons,
-regression, study reproduction and the consistency of published percentages."""
+regression, study reproduction and the consistency of published percentages.
+
+The stage: ``chanaudit.analysis.run(folder, by=(), method="wilson", conf=0.95, min_group_n=10)`` and
+``chanaudit.analysis.reproduce_study(data, study, method="wilson", conf=0.95, out=None)``."""
+
+from chanaudit.analysis.stage import (
+    DEFAULT_STUDY,
+    Reproduction,
+    check_options,
+    reproduce_study,
+    run,
+)
+
+__all__ = ["DEFAULT_STUDY", "Reproduction", "check_options", "reproduce_study", "run"]

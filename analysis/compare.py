@@ -21,6 +21,14 @@ from chanaudit.analysis.intervals import newcombe_difference, proportion_ci
 from chanaudit.analysis.multiplicity import add_adjusted
 from chanaudit.analysis.prevalence import ok_sites
 from chanaudit.core.contract import CHANNELS
+from chanaudit.core.errors import UnknownColumn
+
+
+def check_group_column(sites: pd.DataFrame, group_col: str, source: str = "") -> None:
+    """Raise :class:`UnknownColumn` unless ``sites`` has ``group_col`` (``source`` names the file)."""
+    if group_col not in sites:
+        where = f"{source}: " if source else ""
+        raise UnknownColumn(f"{where}no column {group_col!r} to group by (columns: {', '.join(map(str, sites.columns))})")
 
 #: Enumerate the r x 2 tables exactly up to this many; above, draw :data:`MC_DRAWS` of them.
 EXACT_LIMIT = 1_000_000
@@ -104,9 +112,8 @@ def compare_groups(sites: pd.DataFrame, group_col: str, channels, method: str = 
     """(table, tests). table: group_var, group, channel, k, n, estimate, ci_low, ci_high;
     tests: channel, test (see :func:`independence_test`), statistic, dof, p_val, n, p_holm, p_bh (adjusted
     across the channels)."""
+    check_group_column(sites, group_col)
     frame = ok_sites(sites)
-    if group_col not in frame:
-        raise KeyError(f"no column {group_col!r} to group by (columns: {', '.join(frame.columns)})")
     frame = frame[group_keys(frame[group_col]) != ""]
     rows, tests = [], []
     for ch in channels:
@@ -150,8 +157,7 @@ def fold_small_groups(sites: pd.DataFrame, group_col: str, min_n: int = 10, othe
     :func:`compare_groups` like any other group. Nothing is folded when only one group is
     small, or when every group is (one "other" group would leave nothing to compare).
     """
-    if group_col not in sites:
-        raise KeyError(f"no column {group_col!r} to group by (columns: {', '.join(sites.columns)})")
+    check_group_column(sites, group_col)
     values = group_keys(ok_sites(sites)[group_col])
     sizes = values[values != ""].value_counts()
     small = sorted(str(g) for g in sizes[sizes < min_n].index)

@@ -63,13 +63,21 @@ def agresti_coull(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
     return max(0.0, p_t - half), min(1.0, p_t + half)
 
 
-def proportion_ci(k: int, n: int, method: str = "wilson", conf: float = 0.95) -> tuple[float, float]:
-    """(low, high) for k of n; NaN for n = 0; :class:`InvalidCount` unless 0 <= k <= n."""
-    fn = {"wilson": wilson, "clopper-pearson": clopper_pearson, "clopper_pearson": clopper_pearson,
-          "exact": clopper_pearson, "agresti-coull": agresti_coull}.get(method)
+_BY_NAME = {"wilson": wilson, "clopper-pearson": clopper_pearson, "clopper_pearson": clopper_pearson,
+            "exact": clopper_pearson, "agresti-coull": agresti_coull}
+
+
+def interval_method(method: str):
+    """The interval function named ``method``; :class:`UnknownMethod` for a name this module does not know."""
+    fn = _BY_NAME.get(method)
     if fn is None:
         raise UnknownMethod(f"unknown interval method {method!r}; use one of {', '.join(METHODS)}")
-    return fn(*check_count(k, n), conf)
+    return fn
+
+
+def proportion_ci(k: int, n: int, method: str = "wilson", conf: float = 0.95) -> tuple[float, float]:
+    """(low, high) for k of n; NaN for n = 0; :class:`InvalidCount` unless 0 <= k <= n."""
+    return interval_method(method)(*check_count(k, n), conf)
 
 
 def newcombe_difference(k1: int, n1: int, k2: int, n2: int, conf: float = 0.95) -> tuple[float, float, float]:

@@ -60,7 +60,7 @@ VERDICT_LABELS: dict[str, dict[str, str]] = {
     "higher": {"en": "higher than published", "ru": "выше опубликованного"},
     "no_published_value": {"en": "no published value", "ru": "нет опубликованного значения"},
     "not_computable": {"en": "not computable (no data)", "ru": "не вычисляется (нет данных)"},
-    "needs_evidence": {"en": "needs evidence.csv", "ru": "нужен evidence.csv"},
+    "needs_evidence": {"en": "needs the audit's evidence table", "ru": "нужна таблица находок аудита"},
     "agrees": {"en": "agrees with the direction", "ru": "подтверждает направление"},
     "disagrees": {"en": "opposite direction", "ru": "обратное направление"},
     "inconclusive": {"en": "direction not shown", "ru": "направление не подтверждено"},
@@ -227,7 +227,7 @@ def reproduce(frame: pd.DataFrame, study: Study, method: str = "wilson", conf: f
                 evidence_only = missing <= set(EVIDENCE_FIELDS)
                 row.update(k=pd.NA, n=pd.NA, reproduced=math.nan, ci_low=math.nan, ci_high=math.nan, inside=pd.NA,
                            verdict="needs_evidence" if evidence_only else "not_computable",
-                           note=("needs evidence.csv for " if evidence_only else "no column ")
+                           note=("needs the evidence table for " if evidence_only else "no column ")
                            + ", ".join(sorted(missing)))
                 rows.append(row)
                 continue

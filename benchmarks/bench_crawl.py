@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from chanaudit.crawler.config import AuditConfig  # noqa: E402
 from chanaudit.crawler.runner import run_audit  # noqa: E402
-from chanaudit.crawler.testing.server import Site, SiteServer  # noqa: E402
+from chanaudit.demo.server import Site, SiteServer  # noqa: E402
 
 BASIC = ROOT / "tests" / "fixtures" / "sites" / "basic"
 REQUESTS_PER_SITE = 4

@@ -15,12 +15,13 @@ class UserError(ChanauditError):
 
 
 @contextlib.contextmanager
-def friendly_errors(*kinds: type[BaseException]):
-    """Print ``error: <message>`` and exit 2 for the named exception kinds."""
-    from chanaudit.core.tables import TableError
+def friendly_errors():
+    """Print ``error: <message>`` and exit 2 for a :class:`ChanauditError` (and its subclasses) only.
 
+    Every error meant for the user is named and raised where the problem is found, with a message that
+    names the file, line or option; anything else is a bug and keeps its traceback."""
     try:
         yield
-    except (UserError, TableError, FileNotFoundError, *kinds) as exc:
+    except ChanauditError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

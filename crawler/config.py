@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from chanaudit import __version__
+from chanaudit.core.errors import ChanauditError
 
 RENDER_POLICIES = ("auto", "never", "always")
 CHROMIUM = "/usr/bin/chromium"
@@ -12,6 +13,10 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
 ]
+
+
+class InvalidConfig(ChanauditError, ValueError):
+    """An audit option outside its range (``--render sometimes``, ``--max-pages 0``); the message names it."""
 
 
 @dataclass
@@ -38,12 +43,12 @@ class AuditConfig:
 
     def __post_init__(self) -> None:
         if self.render not in RENDER_POLICIES:
-            raise ValueError(f"--render must be one of {', '.join(RENDER_POLICIES)}, not {self.render!r}")
+            raise InvalidConfig(f"--render must be one of {', '.join(RENDER_POLICIES)}, not {self.render!r}")
         for name in ("concurrency", "per_site", "max_pages", "max_bytes"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
+                raise InvalidConfig(f"{name} must be at least 1")
         if self.timeout <= 0 or self.delay < 0:
-            raise ValueError("timeout must be positive and delay not negative")
+            raise InvalidConfig("timeout must be positive and delay not negative")
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -8,19 +8,21 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from chanaudit.analysis.labels import label
 from chanaudit.core.contract import CHANNELS
+from chanaudit.core.numbers import fmt_short
 from chanaudit.reports.style import (
     PALETTE,
     decimals,
     group_labels,
     group_var_label,
     new_axes,
+    new_figure,
     pct,
+    styled,
     text,
 )
 
@@ -31,6 +33,7 @@ def err(estimate, low, high) -> list[np.ndarray]:
     return [np.clip(est - np.asarray(low, float), 0, None), np.clip(np.asarray(high, float) - est, 0, None)]
 
 
+@styled
 def plot_prevalence(table: pd.DataFrame, ax=None, lang: str = "ru"):
     """Horizontal bars of the share of sites per channel with interval whiskers."""
     fig, ax = new_axes(ax, 3.6)
@@ -72,6 +75,7 @@ def figure_name(row, lang: str) -> str:
     return name
 
 
+@styled
 def plot_reproduce(table: pd.DataFrame, ax=None, lang: str = "ru", title: str | None = None):
     """Dumbbell: published value (or bound) against the reproduced share and its interval.
 
@@ -120,15 +124,12 @@ def plot_reproduce(table: pd.DataFrame, ax=None, lang: str = "ru", title: str | 
     return ax
 
 
+@styled
 def plot_upset(table: pd.DataFrame, ax=None, lang: str = "ru", top: int = 12):
     """UpSet: bars of the number of sites per exact channel set, and the dot matrix of the sets."""
     t = table.head(top).reset_index(drop=True)
     if ax is None:
-        from chanaudit.reports.style import apply
-
-        apply()
-        _fig, (ax, mat) = plt.subplots(2, 1, figsize=(7.0, 4.8), gridspec_kw={"height_ratios": [2.2, 1.3]},
-                                      sharex=True, layout="constrained")
+        ax, mat = new_figure(7.0, 4.8).subplots(2, 1, gridspec_kw={"height_ratios": [2.2, 1.3]}, sharex=True)
     else:
         mat = ax.inset_axes([0, -0.75, 1, 0.6])
     x = np.arange(len(t))
@@ -156,6 +157,7 @@ def plot_upset(table: pd.DataFrame, ax=None, lang: str = "ru", top: int = 12):
     return ax
 
 
+@styled
 def plot_channel_counts(table: pd.DataFrame, ax=None, lang: str = "ru"):
     fig, ax = new_axes(ax, 3.4)
     width = 0.38
@@ -176,6 +178,7 @@ def plot_channel_counts(table: pd.DataFrame, ax=None, lang: str = "ru"):
     return ax
 
 
+@styled
 def plot_score_distribution(scores: pd.DataFrame, ax=None, lang: str = "ru"):
     fig, ax = new_axes(ax, 3.2)
     s = pd.to_numeric(scores["score"], errors="coerce").dropna()
@@ -190,15 +193,18 @@ def plot_score_distribution(scores: pd.DataFrame, ax=None, lang: str = "ru"):
     return ax
 
 
+@styled
 def plot_top(top: pd.DataFrame, weights: dict[str, float], ax=None, lang: str = "ru"):
-    """Winners as horizontal bars stacked by the weight each channel adds; ranks on the left."""
+    """Winners as horizontal bars stacked by the weight each channel adds; ranks on the left; the legend
+    gives each channel's weight."""
     t = top.reset_index(drop=True)
     fig, ax = new_axes(ax, max(3.0, 0.32 * len(t) + 1.2))
     y = np.arange(len(t))[::-1]
     left = np.zeros(len(t))
     for ch in CHANNELS:
         vals = pd.to_numeric(t[ch], errors="coerce").fillna(0).to_numpy() * weights[ch]
-        ax.barh(y, vals, left=left, color=PALETTE[ch], label=label(ch, lang), height=0.65)
+        ax.barh(y, vals, left=left, color=PALETTE[ch], label=f"{label(ch, lang)} ({fmt_short(weights[ch], lang)})",
+                height=0.65)
         left += vals
     names = [f"{r['rank']}. " + next((str(r.get(c)) for c in ("name", "domain", "url", "site_id") if _present(r.get(c))), "")
              for _, r in t.iterrows()]
@@ -213,6 +219,7 @@ def plot_top(top: pd.DataFrame, weights: dict[str, float], ax=None, lang: str = 
     return ax
 
 
+@styled
 def plot_groups(table: pd.DataFrame, ax=None, lang: str = "ru", channel: str | None = None):
     """Dot and interval per group, for one channel or all channels side by side.
 
@@ -254,6 +261,7 @@ def plot_groups(table: pd.DataFrame, ax=None, lang: str = "ru", channel: str | N
     return ax
 
 
+@styled
 def plot_survey(table: pd.DataFrame, ax=None, lang: str = "ru"):
     """Survey figures: bars with intervals and the published marker (value, or bound arrow)."""
     t = table.rename(columns={"estimate": "reproduced"}).assign(variant="", variant_label_en="", variant_label_ru="")
@@ -261,6 +269,7 @@ def plot_survey(table: pd.DataFrame, ax=None, lang: str = "ru"):
     return ax
 
 
+@styled
 def save_figure(fig, stem: str | Path, formats=("png", "svg", "pdf"), dpi: int = 300) -> list[Path]:
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -269,7 +278,6 @@ def save_figure(fig, stem: str | Path, formats=("png", "svg", "pdf"), dpi: int =
         path = stem.with_suffix(f".{fmt}")
         fig.savefig(path, dpi=dpi, format=fmt)
         paths.append(path)
-    plt.close(fig)
     return paths
 
 

@@ -11,6 +11,7 @@ import base64
 import html
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,16 @@ from chanaudit.analysis.labels import label
 from chanaudit.analysis.reproduce import VERDICT_LABELS, fmt_diff, sample_caveat, verdict_label
 from chanaudit.analysis.studies import StudySpecError, load_study
 from chanaudit.core.contract import CHANNELS
-from chanaudit.core.numbers import fmt_ci, fmt_int, fmt_num, fmt_p, fmt_pct, is_missing  # noqa: F401 (re-exported)
+from chanaudit.core.folder import AuditFolder
+from chanaudit.core.numbers import (  # noqa: F401 (re-exported)
+    fmt_ci,
+    fmt_int,
+    fmt_num,
+    fmt_p,
+    fmt_pct,
+    fmt_short,
+    is_missing,
+)
 from chanaudit.reports import charts
 from chanaudit.reports.style import entry, group_labels, group_var_label, lang_of, text, texts
 from chanaudit.scoring.weights import default_weights
@@ -315,8 +325,17 @@ def _caveat(name: str, lang: str) -> str:
     return " ".join(sample_caveat(study, lang))
 
 
-def section_text(name: str, lang: str) -> tuple[str, str]:
-    """(title, one-line explanation) of a report section in ``lang``; internal table names never shown."""
+def weights_text(weights: Mapping[str, float] | None, lang: str) -> str:
+    """«Эл. почта — 0,1; Телефон — 0,1; …»: the weights the scores used. None stands for the study's
+    defaults used because no scoring run was recorded, and the text says so."""
+    shown = "; ".join(f"{label(c, lang)} — {fmt_short(w, lang)}" for c, w in (weights or default_weights()).items()
+                      if c in CHANNELS)
+    return shown if weights is not None else f"{shown}; {text('weights_default', lang)}"
+
+
+def section_text(name: str, lang: str, weights: Mapping[str, float] | None = None) -> tuple[str, str]:
+    """(title, one-line explanation) of a report section in ``lang``; internal table names never shown.
+    ``weights`` are those the scores used (None: the defaults, said to be so)."""
     sections = texts()["sections"]
     if name.startswith("reproduce-"):
         spec, fill = sections["reproduce"], {"study": study_title(name, lang), "caveat": _caveat(name, lang)}
@@ -325,10 +344,7 @@ def section_text(name: str, lang: str) -> tuple[str, str]:
     elif name.startswith("groups-"):
         spec, fill = sections["groups"], {"var": group_var_label(name[len("groups-"):], lang)}
     elif name == "scores":
-        weights = default_weights()
-        shown = "; ".join(f"{label(c, lang)} — {fmt_num(weights[c], lang, 1)}" for c in CHANNELS
-                          if c in weights)
-        spec, fill = sections["scores"], {"weights": shown}
+        spec, fill = sections["scores"], {"weights": weights_text(weights, lang)}
     elif name in sections:
         spec, fill = sections[name], {}
     else:
@@ -355,12 +371,13 @@ def _png_inches(png: Path, dpi: int = 300) -> float:
     return int.from_bytes(data[16:20], "big") / dpi if data[:8] == b"\x89PNG\r\n\x1a\n" else 7.0
 
 
-def _draw_all(tables: dict[str, pd.DataFrame], out: Path, lang: str, formats) -> dict[str, list[Path]]:
+def _draw_all(tables: dict[str, pd.DataFrame], out: Path, lang: str, formats,
+              weights: Mapping[str, float]) -> dict[str, list[Path]]:
     made: dict[str, list[Path]] = {}
 
     def draw(name, fn, *args, **kw):
         ax = fn(*args, lang=lang, **kw)
-        made[name] = charts.save_figure(ax.figure, out / "charts" / f"{name}-{lang}", formats)
+        made[name] = charts.save_figure(ax.figure, out / AuditFolder.CHARTS / f"{name}-{lang}", formats)
 
     if "prevalence" in tables:
         draw("prevalence", charts.plot_prevalence, tables["prevalence"])
@@ -373,8 +390,7 @@ def _draw_all(tables: dict[str, pd.DataFrame], out: Path, lang: str, formats) ->
     if "scores" in tables:
         draw("scores", charts.plot_score_distribution, tables["scores"])
     if "top" in tables and len(tables["top"]):
-        ax = charts.plot_top(tables["top"], default_weights(), lang=lang)
-        made["top"] = charts.save_figure(ax.figure, out / "charts" / f"top-{lang}", formats)
+        draw("top", charts.plot_top, tables["top"], weights)
     for key in sorted(k for k in tables if k.startswith("groups-") and not k.endswith("-tests")):
         if len(tables[key]):
             draw(key, charts.plot_groups, tables[key])
@@ -385,13 +401,14 @@ def _draw_all(tables: dict[str, pd.DataFrame], out: Path, lang: str, formats) ->
     return made
 
 
-def _section(name: str, table: pd.DataFrame | None, paths: list[Path], lang: str, level: int = 2) -> str:
-    title, note = section_text(name, lang)
+def _section(name: str, table: pd.DataFrame | None, paths: list[Path], lang: str, level: int = 2,
+             weights: Mapping[str, float] | None = None) -> str:
+    title, note = section_text(name, lang, weights)
     png = next((p for p in paths if p.suffix == ".png"), None)
     img = (f"<figure><img alt='{esc(title)}' style='width:{_png_inches(png):.2f}in' "
            f"src='data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}'></figure>" if png else "")
     grid = _grid_for(name, table, lang) if table is not None and len(table) else None
-    body = grid_html(grid, lang=lang, file=f"{name}.csv") if grid is not None else ""
+    body = grid_html(grid, lang=lang, file=AuditFolder.csv_name(name)) if grid is not None else ""
     lead = f"<p class='lead'>{esc(note)}</p>" if note else ""
     # the heading, its explanation and the chart stay on one page
     return (f"<section id='{esc(name)}'><div class='keep'><h{level}>{esc(title)}</h{level}>{lead}{img}</div>"
@@ -399,15 +416,21 @@ def _section(name: str, table: pd.DataFrame | None, paths: list[Path], lang: str
 
 
 def build_report(tables: dict[str, pd.DataFrame], out_dir: str | Path, lang: str = "ru", meta: dict | None = None,
-                 formats=("png", "svg", "pdf")) -> ReportPaths:
+                 formats=("png", "svg", "pdf"), weights: Mapping[str, float] | None = None,
+                 chromium: str | None = CHROMIUM) -> ReportPaths:
+    """Charts, ``report.html``, ``report.pdf`` and ``evidence.html`` in ``out_dir`` from ``tables`` (by name:
+    ``sites``, ``prevalence``, ``scores``, ``groups-city``…). ``meta`` is the audit's manifest; ``weights``
+    those the scores used (``scoring.json``): None shows the study's defaults and says that no scoring run
+    was recorded. The PDF is the page printed by the ``chromium`` executable when there is one, else (or
+    with ``chromium=None``) the charts one per page."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     meta = meta or {}
     lang = lang_of(lang)
-    made = _draw_all(tables, out, lang, formats)
+    made = _draw_all(tables, out, lang, formats, default_weights() if weights is None else dict(weights))
     sections = [f"<h1>{esc(text('report_title', lang))}</h1>", _meta_html(meta, lang)]
     for name, paths in made.items():
-        part = _section(name, tables.get(name), paths, lang)
+        part = _section(name, tables.get(name), paths, lang, weights=weights)
         tests = tables.get(f"{name}-tests") if name.startswith("groups-") else None
         if tests is not None and len(tests):
             part = part[:-len("</section>")] + _section(f"{name}-tests", tests, [], lang, level=3) + "</section>"
@@ -416,12 +439,13 @@ def build_report(tables: dict[str, pd.DataFrame], out_dir: str | Path, lang: str
         if name in tables and len(tables[name]):
             sections.append(_section(name, tables[name], [], lang))
     page = _page(text("report_title", lang), "\n".join(sections), lang)
-    html_path = out / "report.html"
+    html_path = out / AuditFolder.REPORT_HTML
     html_path.write_text(page, encoding="utf-8")
-    evidence_path = out / "evidence.html"
-    evidence_path.write_text(evidence_page(tables.get("sites"), tables.get("evidence"), lang), encoding="utf-8")
-    pdf_path = out / "report.pdf"
-    if not _print_pdf(html_path, pdf_path):
+    evidence_path = out / AuditFolder.EVIDENCE_HTML
+    evidence_path.write_text(evidence_page(tables.get(AuditFolder.SITES), tables.get(AuditFolder.EVIDENCE), lang),
+                             encoding="utf-8")
+    pdf_path = out / AuditFolder.REPORT_PDF
+    if not (chromium and _print_pdf(html_path, pdf_path, chromium)):
         _pdf_from_charts(made, pdf_path)
     return ReportPaths(html_path, pdf_path, evidence_path, made)
 
@@ -500,11 +524,11 @@ def _page(title: str, body: str, lang: str) -> str:
             f"<title>{esc(title)}</title><style>{CSS}</style></head><body>{body}</body></html>")
 
 
-def _print_pdf(html_path: Path, pdf_path: Path, timeout: float = 90) -> bool:
-    if not Path(CHROMIUM).exists():
+def _print_pdf(html_path: Path, pdf_path: Path, chromium: str = CHROMIUM, timeout: float = 90) -> bool:
+    if not Path(chromium).exists():
         return False
     with tempfile.TemporaryDirectory() as profile:
-        cmd = [CHROMIUM, *CHROMIUM_ARGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+        cmd = [chromium, *CHROMIUM_ARGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
                f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
         try:
             subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
@@ -515,17 +539,17 @@ def _print_pdf(html_path: Path, pdf_path: Path, timeout: float = 90) -> bool:
 
 def _pdf_from_charts(made: dict[str, list[Path]], pdf_path: Path) -> None:
     import matplotlib.image as mpimg
-    import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
 
     with PdfPages(pdf_path) as pdf:
         for paths in made.values():
             png = next((p for p in paths if p.suffix == ".png"), None)
             if png is None:
                 continue
-            fig, ax = plt.subplots(figsize=(8.27, 11.69))
+            fig = Figure(figsize=(8.27, 11.69))  # A4, no pyplot: nothing global is touched
+            ax = fig.subplots()
             ax.imshow(mpimg.imread(png))
             ax.axis("off")
             pdf.savefig(fig)
-            plt.close(fig)
 

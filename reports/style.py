@@ -1,18 +1,23 @@
-"""One house style for every chart: fonts that render Cyrillic, a quiet palette, print sizes."""
+"""One house style for every chart: fonts that render Cyrillic, a quiet palette, print sizes.
+
+Notebook-safe: nothing here selects a backend, touches pyplot or changes matplotlib's global settings.
+Charts are :class:`matplotlib.figure.Figure` objects with their own Agg canvas, drawn and saved inside
+``matplotlib.rc_context(RC)`` (:func:`styled`), so a notebook's backend and rcParams stay as they were.
+"""
 
 from __future__ import annotations
 
+import functools
 from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
+import yaml
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import yaml  # noqa: E402
-
-from chanaudit.analysis.compare import OTHER_GROUP  # noqa: E402
-from chanaudit.core.numbers import fmt_num  # noqa: E402
+from chanaudit.analysis.compare import OTHER_GROUP
+from chanaudit.core.numbers import fmt_num
 
 PALETTE = {"email": "#4C72B0", "phone": "#55A868", "chat": "#C44E52", "form": "#8172B2", "portal": "#CCB974",
            "accent": "#1f2d3d", "published": "#D55E00", "muted": "#9aa5b1"}
@@ -82,16 +87,29 @@ def group_labels(table, lang: str, other: str = OTHER_GROUP) -> list[tuple[str, 
     return out
 
 
-def apply() -> None:
-    plt.rcParams.update(RC)
+def styled(draw):
+    """Run a drawing (or saving) function inside the house style, leaving the global rcParams as they were."""
+
+    @functools.wraps(draw)
+    def in_style(*args, **kwargs):
+        with matplotlib.rc_context(RC):
+            return draw(*args, **kwargs)
+
+    return in_style
+
+
+def new_figure(width: float = WIDTH, height: float = 4.0) -> Figure:
+    """A figure of its own (not registered with pyplot) on an Agg canvas, labels and legends kept inside."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def new_axes(ax=None, height: float = 4.0):
-    apply()
     if ax is not None:
         return ax.figure, ax
-    fig, ax = plt.subplots(figsize=(WIDTH, height), layout="constrained")  # labels and legends kept inside
-    return fig, ax
+    fig = new_figure(WIDTH, height)
+    return fig, fig.subplots()
 
 
 def decimals(ax, axis: str = "x", lang: str = "ru", digits: int = 1) -> None:

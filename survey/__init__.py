@@ -1,1 +1,15 @@
-"""Survey exports: codebook, import with validation and pseudonymisation, weighting, join with an audit."""
+"""Survey exports: codebook, import, validation, pseudonymisation, weighting, join with an audit.
+
+The stage: ``chanaudit.survey.run_import(export, out, codebook=None, salt=None)``,
+``run_summary(source, margins=None, out=None)`` and ``run_join(source, audit, key=None, out=None)``."""
+
+from chanaudit.survey.stage import (
+    SurveySummary,
+    load_margins,
+    read_survey,
+    run_import,
+    run_join,
+    run_summary,
+)
+
+__all__ = ["SurveySummary", "load_margins", "read_survey", "run_import", "run_join", "run_summary"]

@@ -294,3 +294,64 @@ def test_demo_reproduce_table_follows_the_language(monkeypatch):
         assert all(w in shown for w in words), shown
         assert not any(w in shown for w in foreign), shown
         assert "no_published" not in shown and "…" not in shown  # no code, nothing truncated
+
+
+# --- the stage: chanaudit.analysis.run and reproduce_study --------------------------
+
+def test_analysis_stage_writes_every_table(tmp_path):
+    from chanaudit import analysis
+    from chanaudit.analysis.compare import UnknownColumn
+    from chanaudit.core.errors import InvalidOption
+    from chanaudit.core.folder import AuditFolder, NotAnAuditFolder
+
+    write_csv(audit(), tmp_path / "sites.csv")
+    tables = analysis.run(tmp_path, by=["city"], min_group_n=1)
+    assert list(tables) == ["prevalence", "channel_counts", "combinations", "groups-city", "groups-city-tests"]
+    folder = AuditFolder(tmp_path)
+    for name, table in tables.items():
+        assert len(folder.read(name)) == len(table)
+    groups = tables["groups-city"].set_index(["group", "channel"])
+    assert groups.loc[("A", "email"), ["k", "n"]].tolist() == [5, 5]  # hand: city A, 5 ok sites, all with email
+    assert tables["prevalence"].set_index("channel").loc["email", "k"] == 9
+    exact = analysis.run(folder, method="clopper-pearson")["prevalence"].set_index("channel")
+    assert (exact.loc["email", "ci_low"], exact.loc["email", "ci_high"]) == pytest.approx(clopper_pearson(9, 10))
+    before = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    with pytest.raises(UnknownColumn, match=r"sites.csv: no column 'segment' to group by \(columns: .*city"):
+        analysis.run(folder, by=["city", "segment"])
+    with pytest.raises(UnknownMethod):
+        analysis.run(folder, method="wald")
+    with pytest.raises(InvalidOption, match="conf must be between 0 and 1"):
+        analysis.run(folder, conf=95)
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == before  # checked before writing
+    with pytest.raises(NotAnAuditFolder):
+        analysis.run(tmp_path / "nope")
+
+
+def test_reproduce_study_on_an_audit_and_on_a_csv(tmp_path):
+    from chanaudit import analysis
+    from chanaudit.core.tables import TableError
+
+    write_csv(audit(), tmp_path / "sites.csv")
+    done = analysis.reproduce_study(tmp_path)
+    assert done.study.id == "okdesk-2016-it-outsourcing"
+    assert done.path == tmp_path / "reproduce-okdesk-2016-it-outsourcing.csv" and done.path.exists()
+    assert done.table.set_index("figure_id").loc["email", ["k", "n"]].tolist() == [9, 10]
+    survey = tmp_path / "answers" / "survey.csv"
+    write_csv(pd.DataFrame({"record_all_requests": [1, 0, 1, 1], "record_all_activities": [1, 0, 0, 0],
+                            "sla_control": ["yes", "no", "yes", "dont_know_term"], "digital_tools": [1, 1, 0, 0],
+                            "uses_data_for_analysis": [1, 0, "", ""]}), survey)
+    other = tmp_path / "elsewhere"
+    done = analysis.reproduce_study(survey, "okdesk-2026-survey", out=other)
+    assert done.path == other / "reproduce-okdesk-2026-survey.csv"
+    assert done.table.set_index("figure_id").loc["record_all_requests", ["k", "n"]].tolist() == [3, 4]
+    with pytest.raises(TableError, match="nope.csv: no such file"):
+        analysis.reproduce_study(tmp_path / "nope.csv")
+
+
+def test_cli_analyze_by_an_unknown_column_names_it(tmp_path):
+    write_csv(audit(), tmp_path / "sites.csv")
+    res = CliRunner().invoke(app, ["analyze", str(tmp_path), "--by", "nosuchcol"])
+    assert res.exit_code == 2, res.output
+    assert "no column 'nosuchcol' to group by" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(app, ["reproduce", str(tmp_path / "none.csv")])
+    assert res.exit_code == 2 and "none.csv: no such file" in res.output

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from chanaudit.cli import app
 from chanaudit.core.tables import read_csv
-from chanaudit.crawler.testing.server import Site, SiteServer
+from chanaudit.demo.server import Site, SiteServer
 from tests.conftest import FIXTURES, write_sites_csv
 
 runner = CliRunner()

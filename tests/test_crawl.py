@@ -13,7 +13,7 @@ import pytest
 from chanaudit.core.tables import read_csv
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.runner import run_audit
-from chanaudit.crawler.testing.server import Site, SiteServer
+from chanaudit.demo.server import Site, SiteServer
 from chanaudit.scoring.rank import score_flags
 from chanaudit.scoring.weights import default_weights
 from tests.conftest import FIXTURES, write_sites_csv

@@ -20,7 +20,7 @@ import lxml.html
 import phonenumbers
 import pytest
 
-from chanaudit.crawler.testing.market import (
+from chanaudit.demo.market import (
     CHANNELS,
     JOINT,
     ONE_CLICK_ROLES,

@@ -512,7 +512,7 @@ def test_reproduce_web_form_variants_need_the_evidence():
     assert (form.loc["request_form", "k"], form.loc["request_form", "n"]) == (3, 5)  # hand: 1, 3, 5; 6 unknown
     without = reproduce(sites, study).set_index(["figure_id", "variant"]).loc["form"]
     assert without.loc["request_form", "verdict"] == "needs_evidence"
-    assert without.loc["request_form", "note"] == "needs evidence.csv for form_request"
+    assert without.loc["request_form", "note"] == "needs the evidence table for form_request"
     assert without.loc["any_form", "verdict"] == "consistent"  # the other variant is still computed
 
 

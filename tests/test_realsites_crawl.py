@@ -9,7 +9,7 @@ from chanaudit.core.contract import CHANNELS
 from chanaudit.core.tables import read_csv
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.runner import run_audit
-from chanaudit.crawler.testing.server import Site, SiteServer
+from chanaudit.demo.server import Site, SiteServer
 from tests import quality, realsites
 from tests.conftest import write_sites_csv
 from tests.test_quality_gate import REALSITE_FLOORS

@@ -7,7 +7,7 @@ import pytest
 from chanaudit.core.tables import read_csv
 from chanaudit.crawler.config import CHROMIUM, AuditConfig
 from chanaudit.crawler.runner import run_audit
-from chanaudit.crawler.testing.server import Site, SiteServer
+from chanaudit.demo.server import Site, SiteServer
 from tests.conftest import requires_chromium, write_sites_csv
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, requires_chromium]

@@ -175,8 +175,8 @@ def test_report_speaks_to_people_in_both_languages(tmp_path, monkeypatch, lang, 
 
 def test_report_command_folds_small_groups_of_an_old_table(tmp_path):
     from chanaudit.analysis.compare import compare_groups
-    from chanaudit.commands.report import load_tables
     from chanaudit.core.tables import write_csv
+    from chanaudit.reports import load_tables
 
     s = city_sites()
     write_csv(s, tmp_path / "sites.csv")
@@ -198,3 +198,82 @@ def test_score_axes_use_the_language_decimal_mark(lang, ticks):
     ax = charts.plot_score_distribution(pd.DataFrame({"score": [0.1, 0.4, 0.4, 1.0]}), lang=lang)
     ax.figure.canvas.draw()
     assert [t.get_text() for t in ax.get_xticklabels()][:3] == ticks
+
+
+# --- the stage: chanaudit.reports.build ------------------------------------------------------------------
+
+def test_report_states_the_weights_the_scores_used(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from chanaudit.cli import app
+    from chanaudit.core.tables import write_csv
+    from chanaudit.reports import build
+
+    legends = {}
+    save = charts.save_figure
+
+    def spy(fig, stem, formats=("png",), dpi=300):  # what the saved chart's legend says
+        legend = fig.axes[0].get_legend()
+        legends[Path(stem).name] = [t.get_text() for t in legend.get_texts()] if legend else []
+        return save(fig, stem, formats, dpi)
+
+    monkeypatch.setattr(charts, "save_figure", spy)
+    write_csv(sites(), tmp_path / "sites.csv")
+    res = CliRunner().invoke(app, ["score", str(tmp_path), "--weight", "email=0.4", "--weight", "phone=0",
+                                   "--normalise", "--draws", "20"])
+    assert res.exit_code == 0, res.output
+    paths = build(tmp_path, "en", formats=("png",), chromium=None)  # no browser: the PDF from the charts
+    assert paths.pdf.read_bytes().startswith(b"%PDF")
+    html = paths.html.read_text(encoding="utf-8")
+    # hand: (0.4, 0, 0.2, 0.2, 0.4) / 1.2 = 0.333, 0, 0.167, 0.167, 0.333
+    assert "Email — 0.333; Phone — 0; Live chat — 0.167; Web form — 0.167; Client portal — 0.333)" in html
+    assert legends["top-en"] == ["Email (0.333)", "Phone (0)", "Live chat (0.167)", "Web form (0.167)",
+                                 "Client portal (0.333)"]
+    assert "Email — 0.1;" not in html and "default weights" not in html
+    (tmp_path / "scoring.json").unlink()  # scores without a record of their weights: defaults, said so
+    html = build(tmp_path, "ru", formats=("png",), chromium=None).html.read_text(encoding="utf-8")
+    assert ("Эл. почта — 0,1; Телефон — 0,1; Онлайн-чат — 0,2; Веб-форма — 0,2; Клиентский портал — 0,4; "
+            "веса исследования по умолчанию: запуск оценки (chanaudit score) не записан") in html
+    assert legends["top-ru"] == ["Эл. почта (0,1)", "Телефон (0,1)", "Онлайн-чат (0,2)", "Веб-форма (0,2)",
+                                 "Клиентский портал (0,4)"]
+
+
+def test_report_stage_checks_its_options(tmp_path):
+    from chanaudit.core.errors import InvalidOption
+    from chanaudit.core.folder import NotAnAuditFolder
+    from chanaudit.core.tables import write_csv
+    from chanaudit.reports import build
+
+    write_csv(sites(), tmp_path / "sites.csv")
+    with pytest.raises(InvalidOption, match="lang must be ru or en, not 'de'"):
+        build(tmp_path, "de")
+    with pytest.raises(InvalidOption, match="chart formats must be among png, svg, pdf, not gif"):
+        build(tmp_path, formats=("png", "gif"))
+    with pytest.raises(NotAnAuditFolder, match="no such file"):
+        build(tmp_path / "nope")
+    assert not (tmp_path / "report").exists()
+
+
+def test_importing_and_drawing_leave_matplotlib_alone():
+    """Notebook-safe: no backend switched, no pyplot figure registry, no rcParams changed."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, matplotlib\n"
+        "before, rc = matplotlib.get_backend(), dict(matplotlib.rcParams)\n"
+        "import pandas as pd\n"
+        "import chanaudit.reports\n"
+        "from chanaudit.reports import charts\n"
+        "ax = charts.plot_score_distribution(pd.DataFrame({'score': [0.1, 0.5]}), lang='en')\n"
+        "ax.figure.canvas.draw()\n"
+        "changed = sorted(k for k, v in matplotlib.rcParams.items() if rc[k] != v)\n"
+        "print(before, matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules, changed)\n"
+    )
+    env = {**os.environ, "MPLBACKEND": "svg"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["svg", "svg", "False", "[]"], done.stdout

@@ -14,7 +14,7 @@ import pytest
 
 from chanaudit.core.tables import read_csv
 from chanaudit.crawler.journal import count_lines, read_journal
-from chanaudit.crawler.testing.server import Site, SiteServer
+from chanaudit.demo.server import Site, SiteServer
 from tests.conftest import FIXTURES, write_sites_csv
 
 pytestmark = pytest.mark.slow

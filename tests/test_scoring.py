@@ -134,3 +134,30 @@ def test_sensitivity_base_ranks_keep_float_ties_like_scores_csv():
     assert dict(zip(summary["site_id"], summary["base_rank"], strict=True)) == expected
     scored = score_sites(frame, weights)  # scores.csv ranks the same way
     assert dict(zip(scored["site_id"], scored["rank"], strict=True)) == expected
+
+
+def test_scoring_stage_writes_tables_and_the_weights_used(tmp_path):
+    from chanaudit import scoring
+    from chanaudit.core.errors import InvalidOption
+    from chanaudit.core.folder import AuditFolder, NotAnAuditFolder
+
+    write_csv(sites_frame(), tmp_path / "sites.csv")
+    portal_only = {"email": 0.0, "phone": 0.0, "chat": 0.0, "form": 0.0, "portal": 1.0}
+    result = scoring.run(tmp_path, portal_only, top=2, draws=20)
+    assert result.weights == portal_only
+    folder = AuditFolder(tmp_path)
+    assert list(folder.read(folder.TOP)["name"]) == ["all", "portal"]  # hand: portal 1.0 each, the rest 0
+    assert folder.read(folder.SCORES).set_index("name").loc["chatform", "score"] == 0.0
+    assert len(folder.read(folder.SENSITIVITY)) == 5  # the five ok sites
+    recorded = folder.read_json(folder.SCORING)
+    assert recorded["weights"] == portal_only and recorded["n_draws"] == 20 and recorded["top"] == 2
+    assert scoring.used_weights(tmp_path) == portal_only
+    assert scoring.run(folder).weights == default_weights()  # None: the study's defaults
+    assert scoring.used_weights(folder) == default_weights()
+    with pytest.raises(InvalidOption, match="draws must be at least 1"):
+        scoring.run(folder, draws=0)
+    with pytest.raises(InvalidWeights, match="sum to"):
+        scoring.run(folder, {**portal_only, "email": 1.0})
+    with pytest.raises(NotAnAuditFolder, match="no such file"):
+        scoring.run(tmp_path / "nope")
+    assert scoring.used_weights(tmp_path / "nope") is None

@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 
 from chanaudit.cli import app
 from chanaudit.core.tables import write_csv
+from chanaudit.demo.survey import generate_survey
 from chanaudit.survey.analyses import headline_figures, tool_vs_sla
 from chanaudit.survey.importer import UnknownColumns, import_survey
 from chanaudit.survey.join import domain_key, join_audit
 from chanaudit.survey.pseudonymise import MissingSalt
-from chanaudit.survey.synthetic import generate_survey
 from chanaudit.survey.weighting import (
     WeightingError,
     design_effect,
@@ -163,3 +163,45 @@ def test_a_stray_quote_is_reported_and_later_rows_survive(tmp_path):
     res = import_survey(path, salt="s")
     assert len(res.frame) == 3 and res.frame["tool_type"].tolist()[1:] == ["email_spreadsheets", "crm"]
     assert [str(i) for i in res.issues if i.line == 2] == [f'{path}:2: a quote (") opened on this line is never closed']
+
+
+def test_survey_stage_import_summary_join(tmp_path):
+    from chanaudit import survey
+    from chanaudit.core.errors import UnknownColumn
+    from chanaudit.core.folder import AuditFolder
+    from chanaudit.core.tables import TableError
+
+    folder = AuditFolder(tmp_path / "survey")
+    result = survey.run_import(FIX / "yandex-forms-cp1251.csv", folder, salt="s")
+    assert folder.read(folder.SURVEY).shape == result.frame.shape
+    assert len(folder.read(folder.SURVEY_ISSUES)) == len(result.issues) == 2
+    summary = survey.run_summary(folder)  # the folder's survey.csv, unweighted
+    assert summary.weights is None
+    assert list(folder.read(folder.SURVEY_FIGURES)["figure_id"]) == list(summary.figures["figure_id"])
+    assert folder.read_json(folder.TOOL_VS_SLA_TEST)["n"] == summary.test["n"]
+    assert folder.has(folder.TOOL_VS_SLA)
+    audit = AuditFolder(tmp_path / "audit")
+    audit.write(audit.SITES, pd.DataFrame({"site_id": [1, 2], "url": ["http://firm-a.ru/", "http://nobody.ru/"],
+                                           "status": ["ok", "ok"]}))
+    joined = survey.run_join(folder.csv(folder.SURVEY), audit)  # a CSV works as well as its folder
+    assert folder.read(folder.JOINED)["site_id"].notna().sum() == (joined.frame["site_id"].notna()).sum() >= 1
+    assert list(folder.read(folder.UNMATCHED_SITES)["site_id"]) == [2]
+    with pytest.raises(UnknownColumn, match="no column 'domain' to join on"):
+        survey.run_join(folder, audit, key="domain")
+    with pytest.raises(WeightingError, match="nope.yaml: no such margins file"):
+        survey.run_summary(folder, tmp_path / "nope.yaml")
+    with pytest.raises(UnknownColumn, match="no column 'tool_type'"):
+        survey.run_summary(audit.sites)
+    with pytest.raises(TableError, match="no such file"):
+        survey.run_summary(tmp_path / "none.csv")
+
+
+def test_cli_survey_errors_are_named(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "s"
+    assert runner.invoke(app, ["survey", "import", str(FIX / "limesurvey.csv"), "--out", str(out),
+                               "--salt", "s"]).exit_code == 0
+    res = runner.invoke(app, ["survey", "summary", str(out / "survey.csv"), "--margins", str(tmp_path / "m.yaml")])
+    assert res.exit_code == 2 and "m.yaml: no such margins file" in res.output
+    res = runner.invoke(app, ["survey", "join", str(out / "survey.csv"), str(tmp_path / "no-audit")])
+    assert res.exit_code == 2 and "no such file" in res.output

@@ -8,20 +8,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from chanaudit.core.contract import CHANNELS
+from chanaudit.core.folder import AuditFolder
 from chanaudit.core.numbers import fmt_ci, fmt_pct
 from chanaudit.errors import UserError, friendly_errors
 
 console = Console()
-
-
-def _sites(audit_dir: Path):
-    from chanaudit.core.tables import read_csv
-
-    path = audit_dir / "sites.csv"
-    if not path.exists():
-        raise UserError(f"{path}: no such file (is {audit_dir} an audit folder?)")
-    return read_csv(path)
 
 
 def analyze(
@@ -35,28 +26,13 @@ def analyze(
                                          "'other' group (1 keeps every group)."),
 ) -> None:
     """Prevalence of each channel with intervals, channel counts and combinations (and group comparisons)."""
-    from chanaudit.analysis.combinations import channel_counts, combinations
-    from chanaudit.analysis.compare import OTHER_GROUP, grouped_comparison
-    from chanaudit.analysis.intervals import UnknownMethod
-    from chanaudit.analysis.prevalence import prevalence
-    from chanaudit.core.tables import write_csv
+    from chanaudit.analysis import run
+    from chanaudit.analysis.compare import OTHER_GROUP
 
-    folded_notes = []
-    with friendly_errors(UnknownMethod, KeyError):
+    with friendly_errors():
         _check_lang(lang)
-        sites = _sites(audit_dir)
-        prev = prevalence(sites, method=method, conf=conf)
-        write_csv(prev, audit_dir / "prevalence.csv")
-        write_csv(channel_counts(sites, method, conf), audit_dir / "channel_counts.csv")
-        write_csv(combinations(sites, method, conf), audit_dir / "combinations.csv")
-        for col in by or []:
-            table, tests = grouped_comparison(sites, col, CHANNELS, method, conf, min_group_n)
-            write_csv(table, audit_dir / f"groups-{col}.csv")
-            write_csv(tests, audit_dir / f"groups-{col}-tests.csv")
-            members = int(table["members"].max()) if len(table) else 1
-            if members > 1:
-                folded_notes.append(f"groups-{col}.csv: {members} groups with fewer than {min_group_n} sites "
-                                    f"folded into '{OTHER_GROUP}' (--min-group-n 1 keeps them apart)")
+        tables = run(audit_dir, by or (), method=method, conf=conf, min_group_n=min_group_n)
+    prev = tables[AuditFolder.PREVALENCE]
     table = Table(title=f"{'доля сайтов с каналом' if lang == 'ru' else 'share of sites with the channel'}"
                         f" (n = {prev['n'].max()}, {method} {conf:.0%})")
     for col in ("channel / канал", "k", "n", "share / доля", "CI / интервал"):
@@ -65,10 +41,15 @@ def analyze(
         table.add_row(r[f"label_{lang}"], str(r["k"]), str(r["n"]), fmt_pct(r["estimate"], lang),
                       fmt_ci(r["ci_low"], r["ci_high"], lang))
     console.print(table)
-    console.print("written: prevalence.csv, channel_counts.csv, combinations.csv"
-                  + "".join(f", groups-{c}.csv" for c in by or []) + f" in {audit_dir}")
-    for note in folded_notes:
-        console.print(note)
+    folder = AuditFolder(audit_dir)
+    console.print("written: " + ", ".join(folder.csv(name).name for name in tables
+                                          if not name.endswith("-tests")) + f" in {audit_dir}")
+    for col in by or []:
+        groups = tables[AuditFolder.groups(col)]
+        members = int(groups["members"].max()) if len(groups) else 1
+        if members > 1:
+            console.print(f"{folder.csv(AuditFolder.groups(col)).name}: {members} groups with fewer than "
+                          f"{min_group_n} sites folded into '{OTHER_GROUP}' (--min-group-n 1 keeps them apart)")
 
 
 def _check_lang(lang: str) -> None:
@@ -87,20 +68,13 @@ def reproduce_cmd(
                                       "+- this share (0.05 = 5 points)."),
 ) -> None:
     """Published vs reproduced: every figure of a study with its interval, the difference and a verdict."""
-    from chanaudit.analysis.expr import ExpressionError
-    from chanaudit.analysis.intervals import UnknownMethod
-    from chanaudit.analysis.reproduce import InvalidMargin, display_rows, reproduce, sample_caveat
-    from chanaudit.analysis.studies import StudySpecError, load_study
-    from chanaudit.core.tables import read_csv, write_csv
+    from chanaudit.analysis import reproduce_study
+    from chanaudit.analysis.reproduce import display_rows, sample_caveat
 
-    with friendly_errors(StudySpecError, ExpressionError, UnknownMethod, InvalidMargin):
+    with friendly_errors():
         _check_lang(lang)
-        spec = load_study(study)
-        frame = _sites(data) if data.is_dir() else read_csv(data)
-        evidence = read_csv(data / "evidence.csv") if data.is_dir() and (data / "evidence.csv").exists() else None
-        result = reproduce(frame, spec, method, conf, evidence=evidence, equivalence_margin=margin)
-        out = (data if data.is_dir() else data.parent) / f"reproduce-{spec.id}.csv"
-        write_csv(result, out)
+        done = reproduce_study(data, study, method, conf, equivalence_margin=margin)
+    spec, result = done.study, done.table
     table = Table(title=spec.title_ru if lang == "ru" else spec.title_en)
     for col in ("figure / показатель", "published / опубл.", f"reproduced / воспр. ({conf:.0%} CI / ДИ)", "k/n",
                 "difference / разница (CI / ДИ)", "p Holm", "verdict / вывод"):
@@ -111,7 +85,7 @@ def reproduce_cmd(
     console.print(table)
     for line in sample_caveat(spec, lang, margin):
         console.print(line, markup=False)
-    console.print(f"written: {out}")
+    console.print(f"written: {done.path}")
 
 
 def check_published(
@@ -122,10 +96,10 @@ def check_published(
 ) -> None:
     """Which sample sizes are compatible with the rounded published figures, one by one and together
     (relations such as "both <= each"), under each rounding convention."""
-    from chanaudit.analysis.consistency import UnknownFigure, check_summary
-    from chanaudit.analysis.studies import StudySpecError, load_study
+    from chanaudit.analysis.consistency import check_summary
+    from chanaudit.analysis.studies import load_study
 
-    with friendly_errors(StudySpecError, UnknownFigure):
+    with friendly_errors():
         lines = check_summary(load_study(study), n_min, n_max, figure or None)
     for line in lines:
         console.print(line, markup=False, highlight=False)

@@ -51,17 +51,14 @@ def audit(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Audit every site of SITES within one click of its home page; one result row per input row."""
-    from functools import partial
-
     from chanaudit.crawler.config import AuditConfig
-    from chanaudit.crawler.runner import AuditError, run_audit
+    from chanaudit.crawler.runner import run_audit
     from chanaudit.crawler.sites import read_sites
-    from chanaudit.scoring.rank import score_flags
-    from chanaudit.scoring.weights import default_weights
+    from chanaudit.scoring import site_scorer
 
-    scorer = partial(score_flags, weights=default_weights())
+    scorer = site_scorer()
 
-    with friendly_errors(AuditError, ValueError):
+    with friendly_errors():
         config = AuditConfig(
             render=render, allow_private=allow_private, obey_robots=not no_robots, concurrency=concurrency,
             per_site=per_site, workers=workers, delay=delay, timeout=timeout, max_pages=max_pages,

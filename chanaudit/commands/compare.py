@@ -33,11 +33,10 @@ def compare(
 ) -> None:
     """Pair sites by registrable domain and test, per channel, whether its share changed (McNemar, Newcombe)."""
     from chanaudit.analysis.labels import label
-    from chanaudit.analysis.paired import PairingError, compare_audits
-    from chanaudit.core.folder import NotAnAuditFolder
+    from chanaudit.analysis.paired import compare_audits
     from chanaudit.reports.charts import fmt_pp_ci, fmt_signed_pp
 
-    with friendly_errors(PairingError, NotAnAuditFolder):
+    with friendly_errors():
         if lang not in ("ru", "en"):
             raise UserError(f"--lang {lang}: must be ru or en")
         result = compare_audits(audits, out, conf=conf, mid_p=mid_p, key=key)

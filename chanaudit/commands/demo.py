@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from chanaudit.core.numbers import fmt_ci, fmt_pct, is_missing
+from chanaudit.errors import friendly_errors
 
 console = Console()
 
@@ -24,11 +25,11 @@ def demo(
 ) -> None:
     """Generate a synthetic market (labelled synthetic), serve it on 127.0.0.1, audit, score,
     reproduce the 2016 study and the 2026 survey, and write charts and the report."""
-    from chanaudit.demo import STUDY_2016, run_demo
+    from chanaudit.demo.run import STUDY_2016, run_demo
 
     started = time.monotonic()
-    with Progress(TextColumn("    [bold]audit"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
+    with friendly_errors(), Progress(TextColumn("    [bold]audit"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task("audit", total=None)
         result = run_demo(out, n_sites=sites, seed=seed, lang=lang, render=render, say=console.print,
                           progress=lambda done, total: bar.update(task, completed=done, total=total))

@@ -22,10 +22,10 @@ def inspect(
     """Run the five detectors on one page and print every finding with its rule and snippet."""
     from chanaudit.core.contract import site_channels
     from chanaudit.crawler.detectors import detect
-    from chanaudit.crawler.fetch import FetchError, fetch_page
+    from chanaudit.crawler.fetch import fetch_page
     from chanaudit.crawler.page import Page
 
-    with friendly_errors(FetchError):
+    with friendly_errors():
         if target.startswith(("http://", "https://")):
             page = fetch_page(target, allow_private=allow_private)
             if region:

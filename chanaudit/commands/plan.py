@@ -15,7 +15,7 @@ console = Console()
 def _run(design: str, lang: str, **options) -> None:
     from chanaudit.analysis.planning import PlanningError, plan
 
-    with friendly_errors(PlanningError):
+    with friendly_errors():
         if lang not in ("ru", "en"):
             raise PlanningError(f"--lang {lang}: must be ru or en")
         row = plan(design, **options).iloc[0]

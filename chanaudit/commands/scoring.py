@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from chanaudit.errors import UserError, friendly_errors
+from chanaudit.errors import friendly_errors
 
 
 def score(
@@ -24,38 +23,21 @@ def score(
     as_json: bool = typer.Option(False, "--json", help="Print the winners as JSON."),
 ) -> None:
     """Score every site (weighted channels), rank with ties, write scores/top/sensitivity CSVs."""
-    from chanaudit.core.tables import read_csv, write_csv
-    from chanaudit.scoring.rank import score_sites, top_n
-    from chanaudit.scoring.sensitivity import rank_sensitivity
-    from chanaudit.scoring.weights import (
-        InvalidWeights,
-        default_weights,
-        load_weights,
-        parse_weights,
-    )
+    from chanaudit.scoring import run
+    from chanaudit.scoring.weights import default_weights, load_weights, parse_weights
 
-    with friendly_errors(InvalidWeights):
-        path = audit_dir / "sites.csv"
-        if not path.exists():
-            raise UserError(f"{path}: no such file (is {audit_dir} an audit folder?)")
-        sites = read_csv(path)
+    with friendly_errors():
         base = load_weights(weights_file, normalise) if weights_file else default_weights()
         weights = parse_weights(weight or [], base, normalise) if weight else base
-        scored = score_sites(sites, weights)
-        winners = top_n(scored, top)
-        sens, stats = rank_sensitivity(sites, weights, n_draws=draws, concentration=concentration, top=top,
-                                       seed=seed)
-        write_csv(scored, audit_dir / "scores.csv")
-        write_csv(winners, audit_dir / "top.csv")
-        write_csv(sens, audit_dir / "sensitivity.csv")
-        (audit_dir / "scoring.json").write_text(json.dumps({"weights": weights, **stats}, indent=2), encoding="utf-8")
+        result = run(audit_dir, weights, top=top, draws=draws, concentration=concentration, seed=seed)
+    winners, sens, stats = result.top, result.sensitivity, result.stats
     if as_json:
         typer.echo(winners.to_json(orient="records", force_ascii=False))
         return
     console = Console()
     share = dict(zip(sens["site_id"], sens["share_top_n"], strict=True))
     table = Table(title=f"top {top} / лучшие {top}  (weights / веса: "
-                  + ", ".join(f"{k} {v:g}" for k, v in weights.items()) + ")")
+                  + ", ".join(f"{k} {v:g}" for k, v in result.weights.items()) + ")")
     for col in ("rank / место", "site / сайт", "score / балл", "channels / каналы", f"in top {top} / в топ-{top}"):
         table.add_column(col)
     for _, r in winners.iterrows():

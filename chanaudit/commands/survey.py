@@ -5,27 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
+from chanaudit.core.folder import AuditFolder
 from chanaudit.core.numbers import fmt_ci, fmt_pct
-from chanaudit.errors import UserError, friendly_errors
+from chanaudit.errors import friendly_errors
 
 survey_app = typer.Typer(help="Survey exports: import, summary, join with an audit, synthetic data.",
                          no_args_is_help=True)
 console = Console()
-
-
-def _errors():
-    from chanaudit.analysis.design import DesignError
-    from chanaudit.analysis.regression import ModelError
-    from chanaudit.survey.codebook import CodebookError
-    from chanaudit.survey.importer import UnknownColumns
-    from chanaudit.survey.pseudonymise import MissingSalt
-    from chanaudit.survey.weighting import WeightingError
-
-    return friendly_errors(CodebookError, UnknownColumns, MissingSalt, WeightingError, DesignError, ModelError)
 
 
 @survey_app.command("import")
@@ -36,22 +25,20 @@ def import_cmd(
     salt: str = typer.Option(None, "--salt", help="Secret for pseudonyms (or CHANAUDIT_SURVEY_SALT)."),
 ) -> None:
     """Import an export through the codebook: values coded, bad values reported, personal data pseudonymised."""
-    from chanaudit.core.tables import write_csv
-    from chanaudit.survey.codebook import load_codebook
-    from chanaudit.survey.importer import import_survey
+    from chanaudit.survey import run_import
 
-    with _errors():
-        result = import_survey(file, load_codebook(codebook), salt)
-        write_csv(result.frame, out / "survey.csv")
-        write_csv(result.issues_frame(), out / "issues.csv")
+    with friendly_errors():
+        result = run_import(file, out, codebook, salt)
+    folder = AuditFolder(out)
+    survey_csv, issues_csv = folder.csv(AuditFolder.SURVEY), folder.csv(AuditFolder.SURVEY_ISSUES)
     console.print(f"{file}: format [bold]{result.format}[/], encoding {result.encoding or '-'}, "
                   f"delimiter {result.delimiter!r}; {len(result.frame)} respondents, {len(result.issues)} issues")
     for issue in result.issues[:20]:
         console.print(f"  [yellow]{issue}[/]")
     if len(result.issues) > 20:
-        console.print(f"  ... and {len(result.issues) - 20} more in {out / 'issues.csv'}")
+        console.print(f"  ... and {len(result.issues) - 20} more in {issues_csv}")
     console.print(f"personal data columns pseudonymised, not written: {', '.join(result.pii_columns) or 'none'}")
-    console.print(f"written: {out / 'survey.csv'}, {out / 'issues.csv'}")
+    console.print(f"written: {survey_csv}, {issues_csv}")
 
 
 @survey_app.command("summary")
@@ -60,22 +47,13 @@ def summary_cmd(
     margins: Path = typer.Option(None, "--margins", help="YAML of population margins to rake to."),
     lang: str = typer.Option("ru", "--lang", help="Labels: ru or en."),
 ) -> None:
-    """The 2026 headline figures and tool type vs SLA control (both weighted when margins are given)."""
-    from chanaudit.core.tables import read_csv, write_csv
-    from chanaudit.survey.analyses import headline_figures, tool_vs_sla
-    from chanaudit.survey.weighting import design_effect, rake
+    """The 2026 headline figures (weighted when margins are given) and tool type vs SLA control."""
+    from chanaudit.survey import run_summary
+    from chanaudit.survey.weighting import design_effect
 
-    with _errors():
-        if not file.exists():
-            raise UserError(f"{file}: no such file")
-        frame = read_csv(file)
-        weights = None
-        if margins:
-            weights = rake(frame, yaml.safe_load(margins.read_text(encoding="utf-8")))
-        figures = headline_figures(frame, weights)
-        write_csv(figures, file.parent / "survey_figures.csv")
-        shares, test = tool_vs_sla(frame, weights)
-        write_csv(shares, file.parent / "tool_vs_sla.csv")
+    with friendly_errors():
+        summary = run_summary(file, margins)
+    figures, weights, test = summary.figures, summary.weights, summary.test
     table = Table(title=("Опрос 2026: ключевые показатели" if lang == "ru" else "2026 survey: headline figures")
                   + (" (взвешено / weighted)" if weights is not None else ""))
     for col in ("figure", "published", "estimate", "95% CI", "n"):
@@ -117,32 +95,27 @@ def join_cmd(
     key: str = typer.Option(None, "--key", help="Audit column holding the domain (default: final_url, url, input)."),
 ) -> None:
     """Join respondents with audited sites by registrable domain; report what did not match on both sides."""
-    from chanaudit.core.tables import read_csv, write_csv
-    from chanaudit.survey.join import join_audit
+    from chanaudit.survey import run_join
 
-    with _errors():
-        for path in (survey_file, audit_dir / "sites.csv"):
-            if not path.exists():
-                raise UserError(f"{path}: no such file")
-        result = join_audit(read_csv(survey_file), read_csv(audit_dir / "sites.csv"), audit_key=key)
-        out = survey_file.parent
-        write_csv(result.frame, out / "joined.csv")
-        write_csv(result.unmatched_survey, out / "unmatched_survey.csv")
-        write_csv(result.unmatched_sites, out / "unmatched_sites.csv")
+    with friendly_errors():
+        result = run_join(survey_file, audit_dir, key=key)
+    folder = AuditFolder(survey_file if survey_file.is_dir() else survey_file.parent)
     console.print(f"matched {result.match_rate:.0%} of respondents; unmatched respondents "
                   f"{len(result.unmatched_survey)}, sites without a respondent {len(result.unmatched_sites)}")
-    console.print(f"written: {out / 'joined.csv'}, unmatched_survey.csv, unmatched_sites.csv")
+    console.print(f"written: {folder.csv(AuditFolder.JOINED)}, {folder.csv(AuditFolder.UNMATCHED_SURVEY).name}, "
+                  f"{folder.csv(AuditFolder.UNMATCHED_SITES).name}")
 
 
 @survey_app.command("generate")
 def generate_cmd(
-    out: Path = typer.Option(Path("survey-export.csv"), "--out", "-o", help="CSV to write."),
+    out: Path = typer.Option(AuditFolder(".").csv(AuditFolder.SURVEY_EXPORT), "--out", "-o", help="CSV to write."),
     n: int = typer.Option(400, "--n", help="Respondents."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
 ) -> None:
     """Write a SYNTHETIC Google-Forms-style export calibrated to the 2026 published marginals."""
-    from chanaudit.survey.synthetic import generate_survey
+    from chanaudit.demo.survey import generate_survey
 
+    out.parent.mkdir(parents=True, exist_ok=True)
     generate_survey(n, seed).to_csv(out, index=False, encoding="utf-8")
     console.print(f"written {out}: {n} SYNTHETIC respondents (seed {seed})")
 

@@ -39,10 +39,9 @@ def sample(
     out: Path = typer.Option(..., "--out", "-o", help="Folder for coding_sheet.csv/.xlsx and sample_key.csv."),
 ) -> None:
     """Draw a stratified validation sample and write a blind coding sheet (no detector answers) and its key."""
-    from chanaudit.analysis.validation import SampleError, sample_audit
-    from chanaudit.core.folder import NotAnAuditFolder
+    from chanaudit.analysis.validation import sample_audit
 
-    with friendly_errors(SampleError, NotAnAuditFolder):
+    with friendly_errors():
         result = sample_audit(audit, out, n, by or None, seed, min_per_stratum)
     table = Table(title=f"validation sample: {len(result.sheet)} sites, seed {seed}")
     for col in ("stratum", "audited", "sampled"):
@@ -65,10 +64,9 @@ def validate(
 ) -> None:
     """Precision, recall, Cohen's kappa and PABAK per channel against human labels; shares corrected for errors."""
     from chanaudit.analysis.labels import label
-    from chanaudit.analysis.validation import LabelsError, validate_audit
-    from chanaudit.core.folder import NotAnAuditFolder
+    from chanaudit.analysis.validation import validate_audit
 
-    with friendly_errors(LabelsError, NotAnAuditFolder):
+    with friendly_errors():
         _check_lang(lang)
         result = validate_audit(audit, labels, out, conf)
     table = Table(title=(f"Сверка с ручной разметкой ({result.matched} сайтов)" if lang == "ru"

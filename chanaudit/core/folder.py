@@ -63,9 +63,46 @@ class AuditFolder:
     SAMPLE_KEY = "sample_key"
     VALIDATION = "validation"
     PREVALENCE_CORRECTED = "prevalence_corrected"
+    #: A survey folder (``chanaudit survey import --out``): the coded answers and the import's issues;
+    #: ``survey join`` adds the joined table and what did not match, ``survey summary`` the 2026 figures
+    #: (:attr:`SURVEY_FIGURES`) and tool type vs SLA control.
+    SURVEY = "survey"
+    SURVEY_ISSUES = "issues"
+    SURVEY_EXPORT = "survey-export"
+    JOINED = "joined"
+    UNMATCHED_SURVEY = "unmatched_survey"
+    UNMATCHED_SITES = "unmatched_sites"
+    TOOL_VS_SLA = "tool_vs_sla"
+    TOOL_VS_SLA_TEST = "tool_vs_sla.json"
+    SLA_REGRESSION = "sla_regression"
+    #: The report folder (``DIR/report`` unless ``chanaudit report --out``).
+    REPORT_HTML = "report.html"
+    REPORT_PDF = "report.pdf"
+    EVIDENCE_HTML = "evidence.html"
+    CHARTS = "charts"
+
+    @staticmethod
+    def groups(column: str) -> str:
+        """The table of a group comparison by ``column`` (``groups-city``)."""
+        return f"groups-{column}"
+
+    @staticmethod
+    def group_tests(column: str) -> str:
+        """The independence tests of a group comparison by ``column`` (``groups-city-tests``)."""
+        return f"groups-{column}-tests"
+
+    @staticmethod
+    def reproduction(study_id: str) -> str:
+        """The published-vs-reproduced table of a study (``reproduce-okdesk-2016-it-outsourcing``)."""
+        return f"reproduce-{study_id}"
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+
+    @classmethod
+    def of(cls, folder: AuditFolder | str | os.PathLike) -> AuditFolder:
+        """``folder`` itself when it is an :class:`AuditFolder`, else the folder at that path."""
+        return folder if isinstance(folder, AuditFolder) else cls(folder)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, AuditFolder) and other.path == self.path
@@ -83,9 +120,14 @@ class AuditFolder:
         return str(self.path)
 
     # -- paths -------------------------------------------------------------------
+    @staticmethod
+    def csv_name(name: str) -> str:
+        """The file name of table ``name`` (``"sites"`` -> ``sites.csv``)."""
+        return f"{name}.csv"
+
     def csv(self, name: str) -> Path:
         """The path of table ``name`` (``"sites"`` -> ``DIR/sites.csv``)."""
-        return self.path / f"{name}.csv"
+        return self.path / self.csv_name(name)
 
     @property
     def sites(self) -> Path:
@@ -118,6 +160,10 @@ class AuditFolder:
     @property
     def report_dir(self) -> Path:
         return self.path / self.REPORT
+
+    def file(self, name: str) -> Path:
+        """The path of a file that is not a CSV table (``scoring.json``, ``report.html``)."""
+        return self.path / name
 
     # -- reading and writing -------------------------------------------------------
     def exists(self) -> bool:

@@ -39,6 +39,14 @@ def fmt_num(value, lang: str = "ru", digits: int = 2) -> str:
     return shown.replace(".", ",") if lang == "ru" else shown
 
 
+def fmt_short(value, lang: str = "ru", digits: int = 3) -> str:
+    """A decimal rounded to ``digits`` places without trailing zeros: 0.1 -> «0,1», 1/3 -> «0,333», 0 -> «0»."""
+    if is_missing(value):
+        return ""
+    shown = f"{round(float(value), digits):g}"
+    return shown.replace(".", ",") if lang == "ru" else shown
+
+
 def fmt_int(value) -> str:
     if is_missing(value):
         return ""

@@ -1,6 +1,6 @@
 """Serve saved websites on 127.0.0.1, one port each, and write a site list for ``chanaudit audit``.
 
-    python -m crawler.testing.serve SITES_DIR --list sites.csv [--domains labels.csv]
+    python -m chanaudit.demo.serve SITES_DIR --list sites.csv [--domains labels.csv]
 
 Every sub-folder of SITES_DIR with an index.html is a site. With ``--domains``
 (a CSV with slug and domain columns, or the realsites labels) each copy is
@@ -14,13 +14,14 @@ import csv
 import time
 from pathlib import Path
 
-from chanaudit.crawler.testing.server import Site, SiteServer
+from chanaudit.core.folder import AuditFolder
+from chanaudit.demo.server import Site, SiteServer
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("sites_dir", type=Path)
-    ap.add_argument("--list", type=Path, default=Path("sites.csv"), help="site list to write")
+    ap.add_argument("--list", type=Path, default=Path(AuditFolder.csv_name(AuditFolder.SITES)), help="site list to write")
     ap.add_argument("--domains", type=Path, help="CSV with slug,domain columns")
     ap.add_argument("--seconds", type=float, default=0, help="stop after this many seconds (0 = until Ctrl-C)")
     args = ap.parse_args(argv)

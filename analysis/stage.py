@@ -1,0 +1,105 @@
+"""The analysis stage: the statistics of an audit folder, and a study reproduced on an audit or a survey.
+
+:func:`run` writes prevalence, channel counts, combinations and, per ``by`` column, a group comparison
+and its tests; :func:`reproduce_study` writes the published-vs-reproduced table of a study spec.
+Both read and write through :class:`~chanaudit.core.folder.AuditFolder`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from chanaudit.analysis.combinations import channel_counts, combinations
+from chanaudit.analysis.compare import check_group_column, grouped_comparison
+from chanaudit.analysis.intervals import interval_method
+from chanaudit.analysis.prevalence import prevalence
+from chanaudit.analysis.reproduce import reproduce
+from chanaudit.analysis.studies import Study, load_study
+from chanaudit.core.contract import CHANNELS
+from chanaudit.core.errors import InvalidOption
+from chanaudit.core.folder import AuditFolder
+from chanaudit.core.tables import TableError, read_csv
+
+#: The study ``chanaudit reproduce`` checks unless told otherwise.
+DEFAULT_STUDY = "okdesk-2016-it-outsourcing"
+
+
+def check_options(method: str = "wilson", conf: float = 0.95, min_group_n: int = 10) -> None:
+    """:class:`UnknownMethod` or :class:`InvalidOption` before anything is computed or written."""
+    interval_method(method)
+    if not 0 < conf < 1:
+        raise InvalidOption(f"conf must be between 0 and 1 (0.95 for 95%), not {conf}")
+    if min_group_n < 1:
+        raise InvalidOption(f"min_group_n must be at least 1, not {min_group_n}")
+
+
+def run(folder: AuditFolder | str | os.PathLike, by: Iterable[str] = (), method: str = "wilson",
+        conf: float = 0.95, min_group_n: int = 10) -> dict[str, pd.DataFrame]:
+    """Prevalence of each channel, channel counts and combinations of the audited sites of ``folder``, and
+    for every column of ``by`` (city, segment...) a group comparison where groups with fewer than
+    ``min_group_n`` audited sites are folded into one ``other`` group (1 keeps every group).
+
+    Intervals by ``method`` (wilson, clopper-pearson, agresti-coull) at level ``conf``. Returns the
+    tables by name (``prevalence``, ``channel_counts``, ``combinations``, ``groups-<col>``,
+    ``groups-<col>-tests``), each also written to the folder.
+    """
+    folder = AuditFolder.of(folder)
+    by = list(by)
+    check_options(method, conf, min_group_n)
+    sites = folder.read_sites()
+    for col in by:
+        check_group_column(sites, col, str(folder.sites))
+    tables = {
+        AuditFolder.PREVALENCE: prevalence(sites, method=method, conf=conf),
+        AuditFolder.CHANNEL_COUNTS: channel_counts(sites, method, conf),
+        AuditFolder.COMBINATIONS: combinations(sites, method, conf),
+    }
+    for col in by:
+        table, tests = grouped_comparison(sites, col, CHANNELS, method, conf, min_group_n)
+        tables[AuditFolder.groups(col)], tables[AuditFolder.group_tests(col)] = table, tests
+    for name, table in tables.items():
+        folder.write(name, table)
+    return tables
+
+
+@dataclass
+class Reproduction:
+    """A study reproduced: the spec, the table (:data:`chanaudit.analysis.reproduce.COLUMNS`) and its file."""
+
+    study: Study
+    table: pd.DataFrame
+    path: Path
+
+
+def reproduce_study(data: AuditFolder | str | os.PathLike, study: str | os.PathLike | Study = DEFAULT_STUDY,
+                    method: str = "wilson", conf: float = 0.95,
+                    out: AuditFolder | str | os.PathLike | None = None,
+                    equivalence_margin: float | None = None) -> Reproduction:
+    """Every figure of ``study`` (a shipped id, a YAML spec or a loaded :class:`Study`) computed on ``data``
+    with its interval and a verdict.
+
+    ``data`` is an audit folder (its ``sites.csv``) or, for survey studies, a CSV such as an imported
+    ``survey.csv``. The table ``reproduce-<study id>`` is written to ``out``: by default the audit folder,
+    or the folder of the CSV. An audit folder's ``evidence.csv`` gives the evidence-level fields
+    (``form_request``, ``form_callback_only``); ``equivalence_margin`` adds the equivalence verdict.
+    """
+    check_options(method, conf)
+    spec = study if isinstance(study, Study) else load_study(study)
+    if isinstance(data, AuditFolder) or Path(data).is_dir():
+        folder = AuditFolder.of(data)
+        frame = folder.read_sites()
+        evidence = folder.read(AuditFolder.EVIDENCE) if folder.has(AuditFolder.EVIDENCE) else None
+    elif Path(data).is_file():
+        folder = AuditFolder(Path(data).parent)
+        frame = read_csv(data)
+        evidence = None
+    else:
+        raise TableError(f"{data}: no such file or folder")
+    target = folder if out is None else AuditFolder.of(out)
+    table = reproduce(frame, spec, method, conf, evidence=evidence, equivalence_margin=equivalence_margin)
+    return Reproduction(spec, table, target.write(AuditFolder.reproduction(spec.id), table))

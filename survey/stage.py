@@ -1,0 +1,118 @@
+"""The survey stage: import an export into a survey folder, summarise it, join it with an audit.
+
+A survey folder is an :class:`~chanaudit.core.folder.AuditFolder` without ``sites.csv``:
+:func:`run_import` writes the coded answers (``survey``) and the import's issues, :func:`run_summary`
+the 2026 headline figures and tool type vs SLA control, :func:`run_join` the answers joined with an
+audit's sites and what matched on neither side.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from chanaudit.core.errors import UnknownColumn
+from chanaudit.core.folder import AuditFolder
+from chanaudit.core.tables import TableError, read_csv
+from chanaudit.survey.analyses import headline_figures, tool_vs_sla
+from chanaudit.survey.codebook import Codebook, load_codebook
+from chanaudit.survey.importer import SurveyImport, import_survey
+from chanaudit.survey.join import JoinResult, join_audit
+from chanaudit.survey.weighting import WeightingError, rake
+
+Source = AuditFolder | str | os.PathLike
+
+
+def read_survey(source: Source) -> tuple[pd.DataFrame, AuditFolder]:
+    """(answers, folder): ``source`` is a survey folder (its ``survey.csv``) or an imported CSV."""
+    if isinstance(source, AuditFolder) or Path(source).is_dir():
+        folder = AuditFolder.of(source)
+        return folder.read(AuditFolder.SURVEY), folder
+    if Path(source).is_file():
+        return read_csv(source), AuditFolder(Path(source).parent)
+    raise TableError(f"{source}: no such file or folder")
+
+
+def run_import(export: str | os.PathLike, out: Source, codebook: str | os.PathLike | Codebook | None = None,
+               salt: str | None = None) -> SurveyImport:
+    """Import a survey export (CSV or XLSX; Google Forms, Yandex Forms, LimeSurvey, Excel) through the
+    codebook (default: the 2026 survey's) and write the coded answers and the issues to the folder ``out``.
+
+    Personal data is pseudonymised with ``salt`` (or ``CHANAUDIT_SURVEY_SALT``) and never written."""
+    book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+    result = import_survey(export, book, salt)
+    folder = AuditFolder.of(out)
+    folder.write(AuditFolder.SURVEY, result.frame)
+    folder.write(AuditFolder.SURVEY_ISSUES, result.issues_frame())
+    return result
+
+
+@dataclass
+class SurveySummary:
+    """The 2026 headline figures (weighted when margins were given) and tool type vs SLA control."""
+
+    figures: pd.DataFrame
+    tool_vs_sla: pd.DataFrame  # row shares of SLA control by tool type
+    test: dict  # chi2, dof, p_val, n, odds_ratio, ci_low, ci_high
+    weights: pd.Series | None  # raking weights (mean 1), None without margins
+
+
+def load_margins(path: str | os.PathLike) -> dict:
+    """Population margins from YAML: ``{variable: {level: share}}``."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightingError(f"{path}: no such margins file")
+    try:
+        margins = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise WeightingError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(margins, dict):
+        raise WeightingError(f"{path}: expected variables with their level shares (variable: {{level: share}})")
+    return margins
+
+
+def run_summary(source: Source, margins: Mapping | str | os.PathLike | None = None,
+                out: Source | None = None) -> SurveySummary:
+    """The headline figures of the imported survey ``source`` (a survey folder or CSV), raked to
+    ``margins`` (a mapping or a YAML file) when given, and tool type vs SLA control. Writes
+    ``survey_figures``, ``tool_vs_sla`` and its test to ``out`` (default: the survey's folder)."""
+    frame, folder = read_survey(source)
+    for column in ("tool_type", "sla_control"):
+        if column not in frame:
+            raise UnknownColumn(f"{source}: no column {column!r}; is it a survey imported with "
+                                f"`chanaudit survey import`? (columns: {', '.join(map(str, frame.columns))})")
+    if margins is not None and not isinstance(margins, Mapping):
+        margins = load_margins(margins)
+    weights = rake(frame, margins) if margins else None
+    figures = headline_figures(frame, weights)
+    shares, test = tool_vs_sla(frame, weights)
+    target = folder if out is None else AuditFolder.of(out)
+    target.write(AuditFolder.SURVEY_FIGURES, figures)
+    target.write(AuditFolder.TOOL_VS_SLA, shares)
+    target.write_json(AuditFolder.TOOL_VS_SLA_TEST,
+                      {k: v if isinstance(v, bool | str) else float(v) for k, v in test.items()})
+    return SurveySummary(figures, shares, test, weights)
+
+
+def run_join(source: Source, audit: Source, key: str | None = None, out: Source | None = None) -> JoinResult:
+    """Join the imported survey ``source`` with the sites of the audit folder ``audit`` by registrable
+    domain (``key``: the audit column holding the domain; default final_url, then url, then input).
+    Each respondent gets the site's status, channels and score (from the last scoring run when the folder
+    has one). Writes the joined answers and the unmatched respondents and sites to ``out`` (default: the
+    survey's folder)."""
+    frame, folder = read_survey(source)
+    audit = AuditFolder.of(audit).check()
+    sites = audit.read(AuditFolder.SCORES) if audit.has(AuditFolder.SCORES) else audit.read_sites()
+    if key is not None and key not in sites:
+        raise UnknownColumn(f"{audit.sites}: no column {key!r} to join on (columns: {', '.join(map(str, sites.columns))})")
+    result = join_audit(frame, sites, audit_key=key)
+    target = folder if out is None else AuditFolder.of(out)
+    target.write(AuditFolder.JOINED, result.frame)
+    target.write(AuditFolder.UNMATCHED_SURVEY, result.unmatched_survey)
+    target.write(AuditFolder.UNMATCHED_SITES, result.unmatched_sites)
+    return result
