@@ -40,22 +40,3 @@ def test_bad_render_policy(tmp_path):
     csv_path = write_sites_csv(tmp_path / "in.csv", [{"url": "example.ru"}])
     result = runner.invoke(app, ["audit", str(csv_path), "--out", str(tmp_path / "o"), "--render", "sometimes"])
     assert result.exit_code == 2 and "--render must be one of" in result.output
-
-
-def test_every_command_has_help_and_is_in_the_readme():
-    """sqlite-utils style: a command missing from the README or without help text fails."""
-    from pathlib import Path
-
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    import typer.main
-
-    group = typer.main.get_group(app)
-    names = []
-    for name, command in group.commands.items():
-        if hasattr(command, "commands"):
-            names += [f"{name} {sub}" for sub in command.commands]
-        else:
-            names.append(name)
-        assert (command.help or "").strip(), f"{name} has no help text"
-    missing = [n for n in names if f"chanaudit {n}" not in readme]
-    assert not missing, f"commands missing from README.md: {missing}"
