@@ -35,8 +35,8 @@ chromium:
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 	  echo "installing Debian chromium..."; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core) >/dev/null 2>&1 \
-	    || echo "warning: could not install chromium; rendering tests will be skipped"; \
-	else echo "warning: /usr/bin/chromium missing and not root; rendering disabled"; fi
+	    || echo "warning: could not install chromium: audits need --render never (or --chromium PATH)"; \
+	else echo "warning: /usr/bin/chromium missing and not root: audits need --render never (or --chromium PATH)"; fi
 
 test: venv chromium
 	$(BIN)/ruff check .
@@ -49,6 +49,7 @@ demo: venv chromium
 	$(BIN)/chanaudit demo --out demo-out
 
 bench: venv chromium
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run.py
 
 lint: venv
