@@ -86,9 +86,13 @@ def newcombe_difference(k1: int, n1: int, k2: int, n2: int, conf: float = 0.95) 
     k2, n2 = check_count(k2, n2)
     if n1 == 0 or n2 == 0:
         return math.nan, math.nan, math.nan
-    p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = wilson(k1, n1, conf)
-    l2, u2 = wilson(k2, n2, conf)
+    return newcombe_from_limits(k1 / n1, *wilson(k1, n1, conf), k2 / n2, *wilson(k2, n2, conf))
+
+
+def newcombe_from_limits(p1: float, l1: float, u1: float, p2: float, l2: float, u2: float) -> tuple[float, float, float]:
+    """p1 - p2 with Newcombe's hybrid interval built from each share's own (Wilson) limits: what
+    :func:`newcombe_difference` does for counts, usable for a weighted share with its Wilson interval on the
+    effective n (Newcombe 1998, method 10, takes nothing else from the samples)."""
     d = p1 - p2
     low = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     high = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
@@ -103,9 +107,17 @@ def score_test(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
     k2, n2 = check_count(k2, n2)
     if n1 == 0 or n2 == 0:
         return math.nan, math.nan
-    pooled = (k1 + k2) / (n1 + n2)
+    return score_test_shares(k1 / n1, n1, k2 / n2, n2)
+
+
+def score_test_shares(p1: float, n1: float, p2: float, n2: float) -> tuple[float, float]:
+    """:func:`score_test` from shares and (possibly fractional, effective) sample sizes: a weighted share
+    enters with its Kish effective n."""
+    if n1 <= 0 or n2 <= 0:
+        return math.nan, math.nan
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
     if se == 0:
         return 0.0, 1.0
-    z = (k1 / n1 - k2 / n2) / se
+    z = (p1 - p2) / se
     return z, float(2 * norm.sf(abs(z)))

@@ -22,8 +22,25 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from chanaudit.analysis.intervals import newcombe_difference, score_test
+from chanaudit.analysis.intervals import (
+    newcombe_difference,
+    newcombe_from_limits,
+    score_test,
+    score_test_shares,
+    wilson,
+)
 from chanaudit.analysis.studies import Figure, Study
+
+
+@dataclass(frozen=True)
+class Share:
+    """A share with its interval and the sample size behind it: a weighted share (Wilson on the Kish
+    effective n) enters the comparisons through this instead of a whole count."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    n: float
 
 
 @dataclass(frozen=True)
@@ -72,22 +89,34 @@ def published_sample(fig: Figure, study: Study, convention: str | None = None) -
     return None
 
 
-def versus_published(k: int, n: int, sample: PublishedSample, conf: float = 0.95) -> dict:
-    """``diff``, ``diff_ci_low``, ``diff_ci_high``, ``p_val`` of ours (k of n) minus the published sample."""
-    diff, _, _ = newcombe_difference(k, n, sample.k, sample.n, conf)
-    lows, highs, ps = [], [], []
-    for kp in sample.counts:
-        _, low, high = newcombe_difference(k, n, kp, sample.n, conf)
-        lows.append(low)
-        highs.append(high)
-        ps.append(score_test(k, n, kp, sample.n)[1])
-    return {"diff": diff, "diff_ci_low": min(lows), "diff_ci_high": max(highs), "p_val": max(ps)}
+def versus_published(k: int, n: int, sample: PublishedSample, conf: float = 0.95, share: Share | None = None) -> dict:
+    """``diff``, ``diff_ci_low``, ``diff_ci_high``, ``p_val`` of ours (k of n, or the weighted ``share``) minus
+    the published sample."""
+    def one(kp: int) -> tuple[float, float, float, float]:
+        if share is None:
+            d, low, high = newcombe_difference(k, n, kp, sample.n, conf)
+            return d, low, high, score_test(k, n, kp, sample.n)[1]
+        p2 = kp / sample.n
+        d, low, high = newcombe_from_limits(share.estimate, share.ci_low, share.ci_high, p2, *wilson(kp, sample.n, conf))
+        return d, low, high, score_test_shares(share.estimate, share.n, p2, sample.n)[1]
+
+    diff = one(sample.k)[0]
+    found = [one(kp) for kp in sample.counts]
+    return {"diff": diff, "diff_ci_low": min(f[1] for f in found), "diff_ci_high": max(f[2] for f in found),
+            "p_val": max(f[3] for f in found)}
 
 
-def two_groups(k_a: int, n_a: int, k_b: int, n_b: int, conf: float = 0.95) -> dict:
-    """Group A minus group B: ``diff`` with Newcombe's interval and the score test's ``p_val``."""
-    diff, low, high = newcombe_difference(k_a, n_a, k_b, n_b, conf)
-    return {"diff": diff, "diff_ci_low": low, "diff_ci_high": high, "p_val": score_test(k_a, n_a, k_b, n_b)[1]}
+def two_groups(k_a: int, n_a: int, k_b: int, n_b: int, conf: float = 0.95,
+               shares: tuple[Share, Share] | None = None) -> dict:
+    """Group A minus group B: ``diff`` with Newcombe's interval and the score test's ``p_val`` (from the
+    weighted ``shares`` when given)."""
+    if shares is None:
+        diff, low, high = newcombe_difference(k_a, n_a, k_b, n_b, conf)
+        return {"diff": diff, "diff_ci_low": low, "diff_ci_high": high, "p_val": score_test(k_a, n_a, k_b, n_b)[1]}
+    a, b = shares
+    diff, low, high = newcombe_from_limits(a.estimate, a.ci_low, a.ci_high, b.estimate, b.ci_low, b.ci_high)
+    return {"diff": diff, "diff_ci_low": low, "diff_ci_high": high,
+            "p_val": score_test_shares(a.estimate, a.n, b.estimate, b.n)[1]}
 
 
 def interval_verdict(low: float, high: float) -> str:

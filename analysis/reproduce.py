@@ -27,11 +27,13 @@ import math
 
 import pandas as pd
 
+from chanaudit.analysis.design import weighted_share
 from chanaudit.analysis.evidence_fields import evidence_fields
 from chanaudit.analysis.expr import ExpressionError, evaluate, names
 from chanaudit.analysis.intervals import proportion_ci
 from chanaudit.analysis.prevalence import ok_sites
 from chanaudit.analysis.published import (
+    Share,
     direction_verdict,
     equivalent,
     holm,
@@ -51,7 +53,9 @@ COLUMNS = ["figure_id", "label_en", "label_ru", "definition", "variant", "varian
            # two-sample comparison (issue 14): stable snake_case names, added after the old ones
            "comparison", "published_n", "published_n_range", "published_k", "diff", "diff_ci_low", "diff_ci_high",
            "p_val", "p_holm", "equivalence_margin", "equivalent", "verdict_one_sample",
-           "k_b", "n_b", "reproduced_b", "ci_low_b", "ci_high_b", "note"]
+           "k_b", "n_b", "reproduced_b", "ci_low_b", "ci_high_b", "note",
+           # weighted reproduction: the shares, intervals and comparisons use the weights (Kish effective n)
+           "weighted", "n_eff", "deff"]
 
 #: What each verdict code means, for people: the codes in ``verdict`` are the contract, these are for display.
 VERDICT_LABELS: dict[str, dict[str, str]] = {
@@ -77,6 +81,10 @@ CAVEAT: dict[str, str] = {
 
 class InvalidMargin(ChanauditError, ValueError):
     """An equivalence margin that is not a share between 0 and 1."""
+
+
+class InvalidWeights(ChanauditError, ValueError):
+    """Weights that are not aligned with the rows of the table they weigh."""
 
 
 def verdict_label(verdict, lang: str = "en") -> str:
@@ -196,15 +204,39 @@ def _mask(expr: str | None, data: pd.DataFrame) -> pd.Series:
     return evaluate(expr, data).fillna(False).astype(bool)
 
 
+def _share(values: pd.Series, weights: pd.Series | None, method: str, conf: float) -> tuple[dict, Share | None]:
+    """Our share of a 0/1 series: (row fields, the weighted :class:`Share` or None). Unweighted: k of n with
+    ``method``'s interval. Weighted: the weighted estimate with Wilson's interval on the Kish effective n
+    (:func:`chanaudit.analysis.design.weighted_share`), the same numbers as the survey's headline table;
+    ``k`` stays the unweighted count."""
+    k, n = int(values.sum()), int(values.size)
+    if weights is None:
+        low, high = proportion_ci(k, n, method, conf)
+        return {"k": k, "n": n, "reproduced": k / n if n else math.nan, "ci_low": low, "ci_high": high}, None
+    res = weighted_share(values, weights.reindex(values.index), conf)
+    fields = {"k": k, "n": n, "reproduced": res["estimate"], "ci_low": res["ci_low"], "ci_high": res["ci_high"],
+              "n_eff": res["n_eff"], "deff": res["deff"]}
+    share = Share(res["estimate"], res["ci_low"], res["ci_high"], res["n_eff"]) if n else None
+    return fields, share
+
+
 def reproduce(frame: pd.DataFrame, study: Study, method: str = "wilson", conf: float = 0.95, *,
-              evidence: pd.DataFrame | None = None, equivalence_margin: float | None = None) -> pd.DataFrame:
+              evidence: pd.DataFrame | None = None, equivalence_margin: float | None = None,
+              weights: pd.Series | None = None) -> pd.DataFrame:
     """One row per figure and variant: see the module docstring for the columns and verdicts.
 
     ``evidence``: the audit's evidence.csv, for variants that read evidence fields (``form_request``...);
     without it such variants get the verdict ``needs_evidence``. ``method`` is the interval of our share;
-    the differences always use Newcombe's interval (built on Wilson's)."""
+    the differences always use Newcombe's interval (built on Wilson's). ``weights`` (aligned with
+    ``frame``'s index; survey weights from raking, say): every share, interval and comparison is weighted
+    (Wilson on the Kish effective n, ``method`` ignored), and ``weighted``, ``n_eff``, ``deff`` say so."""
     if equivalence_margin is not None and not 0 < equivalence_margin < 1:
         raise InvalidMargin(f"equivalence margin {equivalence_margin}: must be a share between 0 and 1 (0.05 = 5 points)")
+    if weights is not None:
+        weights = pd.Series(weights, dtype=float)
+        if not weights.index.equals(frame.index):
+            raise InvalidWeights(f"{len(weights)} weights for {len(frame)} rows: the weights must be aligned with "
+                                 "the table's rows")
     data = prepare(frame, study, evidence)
     rows = []
     for fig in study.figures:
@@ -216,7 +248,8 @@ def reproduce(frame: pd.DataFrame, study: Study, method: str = "wilson", conf: f
                    "definition": expr + (f" | where {fig.where}" if fig.where else ""), "variant": vid,
                    "variant_label_en": ven, "variant_label_ru": vru, "published": fig.published,
                    "published_text": fig.published_text, "published_text_ru": fig.published_text_ru,
-                   "rounding": fig.rounding, "bound": fig.bound, "equivalence_margin": equivalence_margin}
+                   "rounding": fig.rounding, "bound": fig.bound, "equivalence_margin": equivalence_margin,
+                   "weighted": weights is not None}
             missing = _missing(fig, expr, data)
             if data.empty:  # no audited site (or no respondent): nothing is computable, whatever is missing
                 row.update(k=0, n=0, reproduced=math.nan, ci_low=math.nan, ci_high=math.nan, inside=pd.NA,
@@ -232,15 +265,15 @@ def reproduce(frame: pd.DataFrame, study: Study, method: str = "wilson", conf: f
                 rows.append(row)
                 continue
             if fig.direction is not None:
-                row.update(_direction_row(fig, expr, data, base, method, conf))
+                row.update(_direction_row(fig, expr, data, base, method, conf, weights))
                 row["definition"] = f"{expr} | {fig.direction.greater} vs {fig.direction.than}" + (
                     f" | where {fig.where}" if fig.where else "")
                 rows.append(row)
                 continue
             values = evaluate(expr, data)[base].dropna()
-            k, n = int(values.sum()), int(values.size)
-            low, high = proportion_ci(k, n, method, conf)
-            row.update(k=k, n=n, reproduced=k / n if n else math.nan, ci_low=low, ci_high=high)
+            fields, share = _share(values, weights, method, conf)
+            row.update(fields)
+            k, n, low, high = fields["k"], fields["n"], fields["ci_low"], fields["ci_high"]
             inside, one = one_sample_verdict(fig, low, high) if n else (pd.NA, "")
             row.update(inside=inside, verdict_one_sample=one or None)
             if not n:
@@ -248,7 +281,7 @@ def reproduce(frame: pd.DataFrame, study: Study, method: str = "wilson", conf: f
             elif not fig.comparable:
                 row["verdict"] = "no_published_value"
             elif sample is not None:
-                cmp = versus_published(k, n, sample, conf)
+                cmp = versus_published(k, n, sample, conf, share)
                 row.update(cmp, comparison="two_sample", published_n=sample.n, published_n_range=sample.n_text,
                            published_k=sample.k, verdict=interval_verdict(cmp["diff_ci_low"], cmp["diff_ci_high"]),
                            equivalent=equivalent(cmp["diff_ci_low"], cmp["diff_ci_high"], equivalence_margin))
@@ -267,7 +300,8 @@ def reproduce(frame: pd.DataFrame, study: Study, method: str = "wilson", conf: f
     return out
 
 
-def _direction_row(fig: Figure, expr: str, data: pd.DataFrame, base: pd.Series, method: str, conf: float) -> dict:
+def _direction_row(fig: Figure, expr: str, data: pd.DataFrame, base: pd.Series, method: str, conf: float,
+                   weights: pd.Series | None = None) -> dict:
     outcome = evaluate(expr, data)
     in_a, in_b = _mask(fig.direction.greater, data) & base, _mask(fig.direction.than, data) & base
     both = int((in_a & in_b).sum())
@@ -275,15 +309,14 @@ def _direction_row(fig: Figure, expr: str, data: pd.DataFrame, base: pd.Series, 
         raise ExpressionError(f"figure {fig.id}: direction groups {fig.direction.greater!r} and "
                               f"{fig.direction.than!r} overlap on {both} rows; they must be disjoint")
     a, b = outcome[in_a].dropna(), outcome[in_b].dropna()
-    k, n, k_b, n_b = int(a.sum()), int(a.size), int(b.sum()), int(b.size)
-    low, high = proportion_ci(k, n, method, conf)
-    low_b, high_b = proportion_ci(k_b, n_b, method, conf)
-    row = {"k": k, "n": n, "reproduced": k / n if n else math.nan, "ci_low": low, "ci_high": high, "inside": pd.NA,
-           "k_b": k_b, "n_b": n_b, "reproduced_b": k_b / n_b if n_b else math.nan, "ci_low_b": low_b,
-           "ci_high_b": high_b, "comparison": "direction"}
+    fields_a, share_a = _share(a, weights, method, conf)
+    fields_b, share_b = _share(b, weights, method, conf)
+    k, n, k_b, n_b = fields_a["k"], fields_a["n"], fields_b["k"], fields_b["n"]
+    row = {**fields_a, "inside": pd.NA, "k_b": k_b, "n_b": n_b, "reproduced_b": fields_b["reproduced"],
+           "ci_low_b": fields_b["ci_low"], "ci_high_b": fields_b["ci_high"], "comparison": "direction"}
     if not n or not n_b:
         row["verdict"] = "not_computable"
         return row
-    cmp = two_groups(k, n, k_b, n_b, conf)
+    cmp = two_groups(k, n, k_b, n_b, conf, (share_a, share_b) if weights is not None else None)
     row.update(cmp, verdict=direction_verdict(cmp["diff_ci_low"], cmp["diff_ci_high"]))
     return row

@@ -8,7 +8,7 @@ Both read and write through :class:`~chanaudit.core.folder.AuditFolder`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +79,8 @@ class Reproduction:
 def reproduce_study(data: AuditFolder | str | os.PathLike, study: str | os.PathLike | Study = DEFAULT_STUDY,
                     method: str = "wilson", conf: float = 0.95,
                     out: AuditFolder | str | os.PathLike | None = None,
-                    equivalence_margin: float | None = None) -> Reproduction:
+                    equivalence_margin: float | None = None,
+                    weigh: Callable[[pd.DataFrame], pd.Series] | None = None) -> Reproduction:
     """Every figure of ``study`` (a shipped id, a YAML spec or a loaded :class:`Study`) computed on ``data``
     with its interval and a verdict.
 
@@ -87,6 +88,8 @@ def reproduce_study(data: AuditFolder | str | os.PathLike, study: str | os.PathL
     ``survey.csv``. The table ``reproduce-<study id>`` is written to ``out``: by default the audit folder,
     or the folder of the CSV. An audit folder's ``evidence.csv`` gives the evidence-level fields
     (``form_request``, ``form_callback_only``); ``equivalence_margin`` adds the equivalence verdict.
+    ``weigh`` computes weights from the table read (e.g. raking a survey to population margins,
+    :func:`chanaudit.survey.run_reproduce`): the reproduction is then weighted.
     """
     check_options(method, conf)
     spec = study if isinstance(study, Study) else load_study(study)
@@ -101,5 +104,7 @@ def reproduce_study(data: AuditFolder | str | os.PathLike, study: str | os.PathL
     else:
         raise TableError(f"{data}: no such file or folder")
     target = folder if out is None else AuditFolder.of(out)
-    table = reproduce(frame, spec, method, conf, evidence=evidence, equivalence_margin=equivalence_margin)
+    weights = weigh(frame) if weigh is not None else None
+    table = reproduce(frame, spec, method, conf, evidence=evidence, equivalence_margin=equivalence_margin,
+                      weights=weights)
     return Reproduction(spec, table, target.write(AuditFolder.reproduction(spec.id), table))

@@ -99,6 +99,20 @@ def run_summary(source: Source, margins: Mapping | str | os.PathLike | None = No
     return SurveySummary(figures, shares, test, weights)
 
 
+def run_reproduce(source: Source, study: str | os.PathLike, margins: Mapping | str | os.PathLike,
+                  method: str = "wilson", conf: float = 0.95, out: Source | None = None,
+                  equivalence_margin: float | None = None):
+    """A survey study reproduced on the imported survey ``source`` with its respondents raked to
+    ``margins`` (a mapping or a YAML file): the same weighted shares and intervals as
+    :func:`run_summary`'s headline table, with the study's comparisons (``weighted`` is true)."""
+    from chanaudit.analysis import reproduce_study
+
+    if not isinstance(margins, Mapping):
+        margins = load_margins(margins)
+    return reproduce_study(source, study, method, conf, out=out, equivalence_margin=equivalence_margin,
+                           weigh=lambda frame: rake(frame, margins))
+
+
 def run_join(source: Source, audit: Source, key: str | None = None, out: Source | None = None) -> JoinResult:
     """Join the imported survey ``source`` with the sites of the audit folder ``audit`` by registrable
     domain (``key``: the audit column holding the domain; default final_url, then url, then input).

@@ -628,3 +628,90 @@ def test_report_shows_difference_and_caveat():
     assert "ignore detector error" in note and "Published n: 300–330" in note
     old = table[[c for c in COLUMNS[:21]]]  # a reproduce CSV written before the comparison columns existed
     assert _reproduce_grid(old, "ru").rows[0][5] == ""
+
+
+def test_weighted_reproduce_matches_the_weighted_headline_table():
+    """Issue 14.6: the survey's headline table is weighted, so its reproduction must be too: the same figure
+    showed 51.7% (unweighted reproduce) and 51.8% (weighted headline table) before."""
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+    import yaml
+
+    from chanaudit.analysis.design import weighted_share
+    from chanaudit.analysis.reproduce import reproduce
+    from chanaudit.analysis.studies import load_study
+    from chanaudit.datasets import ROOT
+    from chanaudit.demo.survey import generate_survey
+    from chanaudit.survey.analyses import headline_figures
+    from chanaudit.survey.codebook import load_codebook
+    from chanaudit.survey.importer import import_survey
+    from chanaudit.survey.weighting import rake
+
+    with tempfile.TemporaryDirectory() as tmp:
+        export = Path(tmp) / "export.csv"
+        generate_survey(n=400, seed=3).to_csv(export, index=False, encoding="utf-8")  # SYNTHETIC answers
+        frame = import_survey(export, load_codebook(), salt="test").frame
+    margins = yaml.safe_load((ROOT / "survey" / "population-margins.yaml").read_text(encoding="utf-8"))
+    weights = rake(frame, margins)
+    study = load_study("okdesk-2026-survey")
+    weighted = reproduce(frame, study, weights=weights).set_index("figure_id")
+    plain = reproduce(frame, study).set_index("figure_id")
+    headline = headline_figures(frame, weights).set_index("figure_id")
+    shares = [f for f in headline.index if f in weighted.index]
+    assert shares and weighted["weighted"].all() and not plain["weighted"].any()
+    for fid in shares:  # reference: the headline table, computed by its own code path
+        for col in ("estimate", "ci_low", "ci_high"):
+            assert weighted.loc[fid, "reproduced" if col == "estimate" else col] == pytest.approx(headline.loc[fid, col])
+        assert weighted.loc[fid, "n_eff"] == pytest.approx(headline.loc[fid, "n_eff"])
+    moved = [f for f in shares if abs(weighted.loc[f, "reproduced"] - plain.loc[f, "reproduced"]) > 1e-9]
+    assert moved, "raking to these margins must move at least one share"
+    # every weighted estimate lies inside its own interval (no rounding of k or n_eff before Wilson)
+    assert ((weighted["ci_low"] <= weighted["reproduced"]) & (weighted["reproduced"] <= weighted["ci_high"]))[
+        weighted["reproduced"].notna()].all()
+    # the two-sample comparison uses the weighted share: by hand, Newcombe from the weighted Wilson limits
+    row = weighted.loc[shares[0]]
+    if row["comparison"] == "two_sample":
+        from chanaudit.analysis.intervals import newcombe_from_limits, wilson
+        kp, n_pub = int(row["published_k"]), int(row["published_n"])
+        d, _, _ = newcombe_from_limits(row["reproduced"], row["ci_low"], row["ci_high"], kp / n_pub,
+                                       *wilson(kp, n_pub))
+        assert row["diff"] == pytest.approx(d)
+    res = weighted_share(pd.Series([1, 0, 1]), pd.Series([1.0, 1.0, 2.0]))
+    assert res["ci_low"] <= res["estimate"] <= res["ci_high"]
+
+
+def test_weighted_reproduce_refuses_misaligned_weights():
+    import pandas as pd
+
+    from chanaudit.analysis.reproduce import InvalidWeights, reproduce
+    from chanaudit.analysis.studies import load_study
+
+    frame = pd.DataFrame({"status": ["ok"] * 3, **{c: [1, 0, 1] for c in ("email", "phone", "chat", "form", "portal")}})
+    with pytest.raises(InvalidWeights, match="aligned"):
+        reproduce(frame, load_study("okdesk-2016-it-outsourcing"), weights=pd.Series([1.0, 2.0]))
+
+
+def test_cli_reproduce_with_margins_is_weighted(tmp_path):
+    from typer.testing import CliRunner
+
+    from chanaudit.cli import app
+    from chanaudit.core.tables import read_csv
+    from chanaudit.datasets import ROOT
+    from chanaudit.demo.survey import generate_survey
+    from chanaudit.survey import run_import
+
+    export = tmp_path / "export.csv"
+    generate_survey(n=300, seed=5).to_csv(export, index=False, encoding="utf-8")  # SYNTHETIC answers
+    run_import(export, tmp_path / "sv", salt="test")
+    margins = ROOT / "survey" / "population-margins.yaml"
+    res = CliRunner().invoke(app, ["reproduce", str(tmp_path / "sv" / "survey.csv"), "--study", "okdesk-2026-survey",
+                                   "--margins", str(margins), "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    assert "weighted" in res.output
+    table = read_csv(tmp_path / "sv" / "reproduce-okdesk-2026-survey.csv")
+    assert table["weighted"].astype(str).str.lower().eq("true").all()
+    res = CliRunner().invoke(app, ["reproduce", str(tmp_path / "sv" / "survey.csv"), "--study", "okdesk-2026-survey",
+                                   "--margins", str(tmp_path / "nope.yaml")])
+    assert res.exit_code == 2 and "nope.yaml" in res.output and "Traceback" not in res.output

@@ -66,16 +66,25 @@ def reproduce_cmd(
     margin: float = typer.Option(None, "--equivalence-margin",
                                  help="Call a figure equivalent when the difference interval lies within "
                                       "+- this share (0.05 = 5 points)."),
+    margins: Path = typer.Option(None, "--margins",
+                                 help="Survey studies: YAML of population margins; respondents are raked to them "
+                                      "and every share, interval and comparison is weighted."),
 ) -> None:
     """Published vs reproduced: every figure of a study with its interval, the difference and a verdict."""
     from chanaudit.analysis import reproduce_study
     from chanaudit.analysis.reproduce import display_rows, sample_caveat
+    from chanaudit.survey import run_reproduce
 
     with friendly_errors():
         _check_lang(lang)
-        done = reproduce_study(data, study, method, conf, equivalence_margin=margin)
+        if margins is not None:
+            done = run_reproduce(data, study, margins, method, conf, equivalence_margin=margin)
+        else:
+            done = reproduce_study(data, study, method, conf, equivalence_margin=margin)
     spec, result = done.study, done.table
-    table = Table(title=spec.title_ru if lang == "ru" else spec.title_en)
+    weighted = bool(result["weighted"].any()) if "weighted" in result else False
+    table = Table(title=(spec.title_ru if lang == "ru" else spec.title_en)
+                  + (" (взвешено / weighted)" if weighted else ""))
     for col in ("figure / показатель", "published / опубл.", f"reproduced / воспр. ({conf:.0%} CI / ДИ)", "k/n",
                 "difference / разница (CI / ДИ)", "p Holm", "verdict / вывод"):
         # a narrow terminal wraps, never cuts; the verdict keeps «опубликованного» in one piece

@@ -123,8 +123,9 @@ def run_demo(out: Path, n_sites: int = 320, seed: int = 2016, lang: str = "ru", 
     survey.run_import(export, answers, salt="chanaudit-demo")
     joined = survey.run_join(answers, audit, key="domain")
     # the figures the report shows go to the audit folder
-    result.tables[AuditFolder.reproduction(STUDY_2026)] = analysis.reproduce_study(
-        answers.csv(AuditFolder.SURVEY), STUDY_2026, out=audit).table
+    # weighted like the headline table below: the report shows one number per figure
+    result.tables[AuditFolder.reproduction(STUDY_2026)] = survey.run_reproduce(
+        answers.csv(AuditFolder.SURVEY), STUDY_2026, MARGINS, out=audit).table
     result.tables[AuditFolder.SURVEY_FIGURES] = survey.run_summary(answers, MARGINS, out=audit).figures
     result.tables[AuditFolder.SLA_REGRESSION] = sla_regression(joined.frame)
     answers.write(AuditFolder.SLA_REGRESSION, result.tables[AuditFolder.SLA_REGRESSION])
