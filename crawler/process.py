@@ -16,9 +16,13 @@ from pathlib import Path
 from chanaudit.crawler.browser import BrowserPolicy
 from chanaudit.crawler.config import CHROMIUM_ARGS, AuditConfig
 from chanaudit.crawler.journal import Journal
+from chanaudit.crawler.resolver import HOSTS_ENV, PUBLIC_ENV, Resolutions
 
 
-def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
+def crawl_settings(cfg: AuditConfig, log_file: str | None = None, resolutions: Resolutions | None = None) -> dict:
+    """Scrapy's settings for a crawl. ``resolutions`` are the crawl's pinned DNS answers (shared by
+    the address guard and the connections)."""
+    resolutions = resolutions or Resolutions.from_env(timeout=cfg.timeout)
     settings = {
         "BOT_NAME": "chanaudit",
         "USER_AGENT": cfg.user_agent,
@@ -34,7 +38,10 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
         "REDIRECT_MAX_TIMES": 5,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
-        "DNSCACHE_ENABLED": True,
+        # One DNS answer per host, checked and connected to (crawler.resolver).
+        "TWISTED_DNS_RESOLVER": "chanaudit.crawler.resolver.PinnedResolver",
+        "CHANAUDIT_RESOLUTIONS": resolutions,
+        "HTTPPROXY_ENABLED": False,  # an upstream proxy would connect to addresses nobody checked
         "REACTOR_THREADPOOL_MAXSIZE": 20,
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
         "CONCURRENT_ITEMS": 4,  # callbacks yield a few requests, no items: big values spawn idle tasks per callback
@@ -45,14 +52,16 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
         "DOWNLOADER_MIDDLEWARES": {"chanaudit.crawler.middlewares.SiteSlotMiddleware": 40,
                                    "chanaudit.crawler.middlewares.AddressGuardMiddleware": 50},
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        # http(s) only: no file:, data:, ftp: or s3: downloads.
+        "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
         # No listening ports in a crawler: telnet console and remote control off.
         "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None,
                        "scrapy.extensions.remote_control.RemoteControl": None},
     }
     if cfg.render != "never":
         handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+        settings["DOWNLOAD_HANDLERS"].update({"http": handler, "https": handler})
         settings.update({
-            "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
             "PLAYWRIGHT_BROWSER_TYPE": "chromium",
             "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": cfg.chromium, "headless": True, "args": CHROMIUM_ARGS},
             "PLAYWRIGHT_MAX_CONTEXTS": 1,
@@ -83,9 +92,11 @@ def main(job_path: str) -> int:
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     cfg = AuditConfig.from_dict(job["config"])  # the parent checked the browser (runner.check_rendering)
     journal = Journal(Path(job["journal"])).open()
-    settings = crawl_settings(cfg, job.get("log_file"))
+    resolutions = Resolutions.from_env(timeout=cfg.timeout)
+    settings = crawl_settings(cfg, job.get("log_file"), resolutions)
     settings["LOG_INSTALL_ROOT_HANDLER"] = bool(job.get("log_file"))
     process = CrawlerProcess(settings)
+    _warn_test_hooks()
     process.crawl(AuditSpider, sites=job["sites"], config=cfg.as_dict(), recorder=journal)
     if job.get("parent_pid"):
         _watch_parent(int(job["parent_pid"]))
@@ -94,6 +105,12 @@ def main(job_path: str) -> int:
     finally:
         journal.close()
     return 0
+
+
+def _warn_test_hooks() -> None:
+    for name in (PUBLIC_ENV, HOSTS_ENV):
+        if os.environ.get(name):
+            logging.getLogger(__name__).warning("test hook %s=%s is set (docs/safety.md)", name, os.environ[name])
 
 
 if __name__ == "__main__":
