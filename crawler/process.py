@@ -16,12 +16,15 @@ from pathlib import Path
 from chanaudit.crawler.browser import BrowserPolicy
 from chanaudit.crawler.config import CHROMIUM_ARGS, AuditConfig
 from chanaudit.crawler.journal import Journal
+from chanaudit.crawler.proxy import BrowserProxy
 from chanaudit.crawler.resolver import HOSTS_ENV, PUBLIC_ENV, Resolutions
 
 
-def crawl_settings(cfg: AuditConfig, log_file: str | None = None, resolutions: Resolutions | None = None) -> dict:
+def crawl_settings(cfg: AuditConfig, log_file: str | None = None, resolutions: Resolutions | None = None,
+                   proxy: BrowserProxy | None = None) -> dict:
     """Scrapy's settings for a crawl. ``resolutions`` are the crawl's pinned DNS answers (shared by
-    the address guard and the connections)."""
+    the address guard, the connections and the browser proxy); rendering needs ``proxy``, started:
+    the browser reaches the network only through it."""
     resolutions = resolutions or Resolutions.from_env(timeout=cfg.timeout)
     settings = {
         "BOT_NAME": "chanaudit",
@@ -54,21 +57,26 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None, resolutions: R
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         # http(s) only: no file:, data:, ftp: or s3: downloads.
         "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
-        # No listening ports in a crawler: telnet console and remote control off.
+        # No listening ports in a crawler but the browser proxy's, on 127.0.0.1 (crawler.proxy):
+        # telnet console and remote control off.
         "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None,
                        "scrapy.extensions.remote_control.RemoteControl": None},
     }
     if cfg.render != "never":
+        if proxy is None or proxy.port is None:
+            raise ValueError("rendering needs the browser proxy (crawler.proxy.BrowserProxy), started")
         handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
         settings["DOWNLOAD_HANDLERS"].update({"http": handler, "https": handler})
         settings.update({
             "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-            "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": cfg.chromium, "headless": True, "args": CHROMIUM_ARGS},
+            "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": cfg.chromium, "headless": True,
+                                          "args": [*CHROMIUM_ARGS, *proxy.browser_args()]},
             "PLAYWRIGHT_MAX_CONTEXTS": 1,
             "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": cfg.render_pages,
             "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": cfg.render_timeout * 1000,
             # a callable: scrapy-playwright's load_object returns it as is
-            "PLAYWRIGHT_ABORT_REQUEST": BrowserPolicy.from_config(cfg),
+            "PLAYWRIGHT_ABORT_REQUEST": BrowserPolicy.from_config(cfg, resolutions),
+            "CHANAUDIT_BROWSER_PROXY": proxy,
         })
     return settings
 
@@ -93,7 +101,8 @@ def main(job_path: str) -> int:
     cfg = AuditConfig.from_dict(job["config"])  # the parent checked the browser (runner.check_rendering)
     journal = Journal(Path(job["journal"])).open()
     resolutions = Resolutions.from_env(timeout=cfg.timeout)
-    settings = crawl_settings(cfg, job.get("log_file"), resolutions)
+    proxy = BrowserProxy(resolutions, allow_private=cfg.allow_private).start() if cfg.render != "never" else None
+    settings = crawl_settings(cfg, job.get("log_file"), resolutions, proxy)
     settings["LOG_INSTALL_ROOT_HANDLER"] = bool(job.get("log_file"))
     process = CrawlerProcess(settings)
     _warn_test_hooks()
@@ -104,6 +113,8 @@ def main(job_path: str) -> int:
         process.start()
     finally:
         journal.close()
+        if proxy is not None:
+            proxy.stop()
     return 0
 
 

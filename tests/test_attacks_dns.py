@@ -27,7 +27,7 @@ from chanaudit.crawler.resolver import (
     non_public,
 )
 from chanaudit.crawler.runner import run_audit
-from tests.conftest import write_sites_csv
+from tests.conftest import requires_chromium, write_sites_csv
 from tests.hostile import (
     INTERNAL,
     PUBLIC,
@@ -136,6 +136,18 @@ def test_static_crawl_connects_to_the_address_it_checked(tmp_path, rebinding):
                                              "(use --allow-private to audit it)")
     assert sorted(public.paths) == ["/", "/contacts", "/robots.txt"]  # robots, home, contacts: all at 127.0.0.2
     assert set(hosts_asked(public)) == {"rebind.test"}  # private-first.test stays refused, though it now answers public
+    assert internal.log == [] and internal.connections == 0
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@requires_chromium
+@needs_alias
+def test_browser_connects_to_the_address_it_checked(tmp_path, rebinding):
+    public, internal = rebinding
+    _result, frame = audit(tmp_path, [f"http://rebind.test:{public.port}/"], render="always", max_pages=1)
+    assert frame.loc[0, "status"] == "ok" and frame.loc[0, "rendered"] == 1
+    assert sorted(public.paths) == ["/", "/", "/robots.txt"]  # the static home and the browser's, at 127.0.0.2
     assert internal.log == [] and internal.connections == 0
 
 
