@@ -164,7 +164,7 @@ class AuditSpider(scrapy.Spider):
                 return self._next(state)
             html = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
             page = Page(response.url, meta.get("static_html", ""), response.status, rendered_html=html, role=role,
-                        site_url=state.public_url)
+                        site_url=state.public_url, region=self.cfg.region)
             state.rendered += 1
         else:
             if not is_html(ctype, response.body):
@@ -175,7 +175,8 @@ class AuditSpider(scrapy.Spider):
                     state.queue.clear()
                 return self._next(state)
             html, _enc, _how = decode_html(response.body, ctype)
-            page = Page(response.url, html, response.status, role=role, site_url=state.public_url)
+            page = Page(response.url, html, response.status, role=role, site_url=state.public_url,
+                        region=self.cfg.region)
         state.pages.append(record)
         if role == "home" and not render:
             state.final_url = response.url
