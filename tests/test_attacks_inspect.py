@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from chanaudit.cli import app
 from chanaudit.crawler.resolver import PUBLIC_ENV
+from tests.conftest import requires_chromium
 from tests.hostile import (
     INTERNAL,
     PUBLIC,
@@ -63,6 +64,7 @@ def sites(monkeypatch):
         "/": html(PAGE),
         "/local-phone": html("<html><body><p>Call us: 8 (495) 123-45-67</p></body></html>"),
         "/to-admin": redirect(internal.url("/admin")),
+        "/cloaked": lambda h, hit: html(PAGE) if hit == 1 else redirect(internal.url("/browser-admin")),
         "/slow": trickle,
         "/binary": (200, {"Content-Type": "application/octet-stream"}, bytes(range(256)) * 64),
         "/bomb": (200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, BOMB),
@@ -100,6 +102,19 @@ def test_a_redirect_to_a_private_address_is_refused(sites):
                                      f"{internal.url('/admin')}: 127.0.0.1 is a non-public address "
                                      "(use --allow-private to audit it)")
     assert internal.connections == 0 and "INTERNAL-SECRET" not in result.output
+
+
+@pytest.mark.browser
+@requires_chromium
+def test_the_browser_of_inspect_is_held_to_the_rule_too(sites):
+    """A redirect only the browser gets (the static fetch came first): refused by the browser proxy."""
+    public, internal = sites
+    result = runner.invoke(app, ["inspect", public.url("/cloaked"), "--render", "always", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["status"] == "blocked_address"
+    assert result.stderr.strip().endswith(f": blocked_address: browser navigation to {internal.url('/browser-admin')} "
+                                          "refused: 127.0.0.1 is a non-public address (use --allow-private to audit it)")
+    assert internal.connections == 0
 
 
 def test_a_slow_body_stops_at_the_time_limit(sites):
