@@ -23,9 +23,7 @@ def inspect(
 ) -> None:
     """Run the five detectors on one page and print every finding with its rule and snippet.
 
-    A URL goes through the audit's own crawler (home page only): the same address guard on every
-    hop, size and time limits, robots.txt and statuses; a page that is not ok (not_html, too_large,
-    blocked_address, timeout...) prints `error:` and exits with 1."""
+    A URL goes through the audit's own crawler (home page only): the same address guard on every hop, size and time limits, robots.txt and statuses; a page that is not ok (not_html, too_large, blocked_address, timeout...) prints `error:` and exits with 1."""
     from chanaudit.crawler.decoding import decode_html
     from chanaudit.crawler.detectors import detect
     from chanaudit.crawler.page import Page
