@@ -1,8 +1,12 @@
-"""The rendering browser: what it may fetch (:class:`BrowserPolicy`), and which one it is.
+"""The rendering browser: what it may fetch (:class:`BrowserPolicy`), what one page did
+(:class:`RenderWatch`), and which browser it is.
 
 A policy is built per crawl from the :class:`~crawler.config.AuditConfig` and handed to
 scrapy-playwright as ``PLAYWRIGHT_ABORT_REQUEST`` (which takes a callable as well as a
-dotted path): no module state, nothing patched at run time.
+dotted path): no module state, nothing patched at run time. The policy is the first line;
+the guarantee that no browser connection reaches a private address is the proxy every
+browser connection goes through (:mod:`crawler.proxy`), which sees redirects, pop-ups and
+workers that Playwright's request routing does not.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import subprocess
 from urllib.parse import urlsplit
 
 from chanaudit.crawler.config import AuditConfig
+from chanaudit.crawler.resolver import Resolutions, first_non_public
 
 #: Never fetched by the browser: nothing a detector reads.
 ABORT_TYPES = frozenset({"image", "media", "font", "stylesheet"})
@@ -19,19 +24,22 @@ ABORT_TYPES = frozenset({"image", "media", "font", "stylesheet"})
 class BrowserPolicy:
     """In the browser: no images, fonts, media or stylesheets. From other hosts only scripts,
     and only with ``--third-party-scripts`` (tag managers and widget loaders that inject a
-    chat) and only from public addresses unless ``--allow-private``; frames and redirects to
-    other hosts are held to the same address rule as the crawl.
+    chat) and only from public addresses unless ``--allow-private``; frames and navigations to
+    other hosts are held to the same address rule as the crawl. (Redirects, pop-ups and
+    workers never come here: the browser proxy holds them to the rule.)
 
     Called by scrapy-playwright with each Playwright request; True aborts it."""
 
-    def __init__(self, third_party_scripts: bool = False, allow_private: bool = False):
+    def __init__(self, third_party_scripts: bool = False, allow_private: bool = False,
+                 resolutions: Resolutions | None = None):
         self.third_party_scripts = third_party_scripts
         self.allow_private = allow_private
-        self._public: dict[str, bool] = {}  # host -> resolves only to public addresses (this crawl)
+        self.resolutions = resolutions or Resolutions.from_env()  # the crawl's pinned answers
 
     @classmethod
-    def from_config(cls, cfg: AuditConfig) -> BrowserPolicy:
-        return cls(third_party_scripts=cfg.third_party_scripts, allow_private=cfg.allow_private)
+    def from_config(cls, cfg: AuditConfig, resolutions: Resolutions | None = None) -> BrowserPolicy:
+        return cls(third_party_scripts=cfg.third_party_scripts, allow_private=cfg.allow_private,
+                   resolutions=resolutions)
 
     def __repr__(self) -> str:
         return (f"BrowserPolicy(third_party_scripts={self.third_party_scripts}, "
@@ -60,15 +68,50 @@ class BrowserPolicy:
         The crawl's address guard asks the same question of every request."""
         if self.allow_private:
             return True
-        if host not in self._public:
-            from chanaudit.crawler.middlewares import addresses_of, non_public
+        try:
+            addresses = await self.resolutions.addresses(host)
+        except (OSError, UnicodeError, TimeoutError):
+            return False
+        return first_non_public(addresses) is None
 
-            try:
-                addresses = await addresses_of(host.strip("[]"))
-            except (OSError, UnicodeError):
-                addresses = []
-            self._public[host] = bool(addresses) and not any(non_public(a) for a in addresses)
-        return self._public[host]
+
+class RenderWatch:
+    """What one rendered page's tab did that the crawl must know, from Playwright's page events
+    (``playwright_page_event_handlers``): main-frame navigations that failed — the page's own,
+    its redirects, a script's or a form's — and pop-ups, each closed as soon as it opens
+    (``window.open``, ``target=_blank``), so that nothing renders in them."""
+
+    def __init__(self):
+        self.failed: list[tuple[str, str]] = []  # (url, Chromium's error)
+        self.popups: list[str] = []
+
+    def handlers(self) -> dict:
+        return {"requestfailed": self.on_request_failed, "popup": self.on_popup}
+
+    def on_request_failed(self, request) -> None:
+        try:
+            main = request.is_navigation_request() and request.frame.parent_frame is None
+        except Exception:  # noqa: BLE001 - a detached frame
+            main = False
+        if main:
+            self.failed.append((request.url, request.failure or ""))
+
+    async def on_popup(self, popup) -> None:
+        self.popups.append(popup.url)
+        try:
+            await popup.close()
+        except Exception:  # noqa: BLE001 - closed already, with its opener
+            pass
+
+    def refused_hop(self, proxy) -> tuple[str, object] | None:
+        """The first main-frame navigation (URL, refusal) the browser proxy refused, if any."""
+        if proxy is None:
+            return None
+        for url, _error in self.failed:
+            refusal = proxy.refusal(url)
+            if refusal is not None:
+                return url, refusal
+        return None
 
 
 def browser_version(path: str, timeout: float = 10.0) -> str | None:

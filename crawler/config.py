@@ -40,6 +40,7 @@ class AuditConfig:
     messenger_as_chat: bool = False
     count_hidden: bool = False
     chromium: str = CHROMIUM
+    region: str | None = None  # phone region (ISO code) forced on every page; guessed from TLD and language otherwise
 
     def __post_init__(self) -> None:
         if self.render not in RENDER_POLICIES:

@@ -1,43 +1,71 @@
-"""Fetching one page without Scrapy (for ``chanaudit inspect URL``): same limits and guard."""
+"""One page through the real crawler, for ``chanaudit inspect URL``.
+
+The URL is audited as a one-row site list into a temporary folder, home page only
+(``max_pages=1``, no one-click pages), with the crawl's address guard on every hop,
+its size and time limits, robots.txt, rendering policy and statuses: what ``inspect``
+shows is exactly what ``audit`` would record for that home page.
+"""
 
 from __future__ import annotations
 
-import socket
-import urllib.request
-from urllib.parse import urlsplit
+import dataclasses
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from chanaudit.core.errors import ChanauditError
+import pandas as pd
+
+from chanaudit.core.contract import Evidence
+from chanaudit.core.folder import AuditFolder
+from chanaudit.core.tables import write_csv
 from chanaudit.crawler.config import AuditConfig
-from chanaudit.crawler.decoding import decode_html, is_html
-from chanaudit.crawler.middlewares import non_public
-from chanaudit.crawler.page import Page
 
 
-class FetchError(ChanauditError):
-    """The page could not be fetched; the message says why."""
+@dataclass
+class InspectedPage:
+    """The audit's record of one home page: its status and what the detectors found."""
+
+    url: str
+    final_url: str
+    status: str
+    status_detail: str
+    http_status: int | None
+    rendered: bool
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
 
 
-def fetch_page(url: str, allow_private: bool = False, config: AuditConfig | None = None) -> Page:
-    cfg = config or AuditConfig()
-    host = urlsplit(url).hostname or ""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
-    except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError(f"{url}: dns_error: {exc}") from None
-    if not allow_private and any(non_public(a) for a in addresses):
-        raise FetchError(f"{url}: blocked_address: {host} is not public (use --allow-private)")
-    request = urllib.request.Request(url, headers={"User-Agent": cfg.user_agent, "Accept": "text/html,*/*"})
-    try:
-        with urllib.request.urlopen(request, timeout=cfg.timeout) as resp:  # noqa: S310 - http(s) only
-            body = resp.read(cfg.max_bytes + 1)
-            ctype = resp.headers.get("Content-Type", "")
-            final = resp.geturl()
-            status = resp.status
-    except Exception as exc:  # noqa: BLE001 - urllib raises many kinds
-        raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
-    if len(body) > cfg.max_bytes:
-        raise FetchError(f"{url}: too_large: more than {cfg.max_bytes} bytes")
-    if not is_html(ctype, body):
-        raise FetchError(f"{url}: not_html: {ctype}")
-    html, _enc, _how = decode_html(body, ctype)
-    return Page(final, html, status, {"Content-Type": ctype})
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def _evidence(row) -> Evidence:
+    counted = row.get("counted")
+    return Evidence(channel=row["channel"], value=_text(row["value"]), page_url=_text(row["page_url"]),
+                    method=_text(row["method"]), rule=_text(row["rule"]), snippet=_text(row["snippet"]),
+                    detail=_text(row["detail"]), counted=str(counted).strip().lower() not in ("0", "false", "no"))
+
+
+def inspect_url(url: str, config: AuditConfig | None = None) -> InspectedPage:
+    """Audit the home page at ``url`` with ``config`` (``max_pages`` forced to 1)."""
+    from chanaudit.crawler.runner import run_audit
+
+    config = dataclasses.replace(config or AuditConfig(), max_pages=1, workers=1)
+    with tempfile.TemporaryDirectory(prefix="chanaudit-inspect-") as tmp:
+        listing = Path(tmp) / "inspect.csv"
+        write_csv([{"url": url}], listing, columns=["url"])
+        run_audit(listing, Path(tmp) / "audit", config)
+        folder = AuditFolder(Path(tmp) / "audit")
+        site = folder.read_sites().iloc[0]
+        evidence = folder.read(AuditFolder.EVIDENCE)
+        code = site.get("http_status")
+        return InspectedPage(
+            url=_text(site["url"]) or url, final_url=_text(site.get("final_url")) or _text(site["url"]) or url,
+            status=str(site["status"]), status_detail=_text(site.get("status_detail")),
+            http_status=None if code is None or pd.isna(code) else int(code),
+            rendered=bool(site.get("rendered") or 0) if not pd.isna(site.get("rendered")) else False,
+            evidence=[_evidence(row) for row in evidence.to_dict("records")],
+        )

@@ -16,9 +16,16 @@ from pathlib import Path
 from chanaudit.crawler.browser import BrowserPolicy
 from chanaudit.crawler.config import CHROMIUM_ARGS, AuditConfig
 from chanaudit.crawler.journal import Journal
+from chanaudit.crawler.proxy import BrowserProxy
+from chanaudit.crawler.resolver import HOSTS_ENV, PUBLIC_ENV, Resolutions
 
 
-def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
+def crawl_settings(cfg: AuditConfig, log_file: str | None = None, resolutions: Resolutions | None = None,
+                   proxy: BrowserProxy | None = None) -> dict:
+    """Scrapy's settings for a crawl. ``resolutions`` are the crawl's pinned DNS answers (shared by
+    the address guard, the connections and the browser proxy); rendering needs ``proxy``, started:
+    the browser reaches the network only through it."""
+    resolutions = resolutions or Resolutions.from_env(timeout=cfg.timeout)
     settings = {
         "BOT_NAME": "chanaudit",
         "USER_AGENT": cfg.user_agent,
@@ -34,7 +41,10 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
         "REDIRECT_MAX_TIMES": 5,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
-        "DNSCACHE_ENABLED": True,
+        # One DNS answer per host, checked and connected to (crawler.resolver).
+        "TWISTED_DNS_RESOLVER": "chanaudit.crawler.resolver.PinnedResolver",
+        "CHANAUDIT_RESOLUTIONS": resolutions,
+        "HTTPPROXY_ENABLED": False,  # an upstream proxy would connect to addresses nobody checked
         "REACTOR_THREADPOOL_MAXSIZE": 20,
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
         "CONCURRENT_ITEMS": 4,  # callbacks yield a few requests, no items: big values spawn idle tasks per callback
@@ -45,21 +55,28 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
         "DOWNLOADER_MIDDLEWARES": {"chanaudit.crawler.middlewares.SiteSlotMiddleware": 40,
                                    "chanaudit.crawler.middlewares.AddressGuardMiddleware": 50},
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
-        # No listening ports in a crawler: telnet console and remote control off.
+        # http(s) only: no file:, data:, ftp: or s3: downloads.
+        "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
+        # No listening ports in a crawler but the browser proxy's, on 127.0.0.1 (crawler.proxy):
+        # telnet console and remote control off.
         "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None,
                        "scrapy.extensions.remote_control.RemoteControl": None},
     }
     if cfg.render != "never":
+        if proxy is None or proxy.port is None:
+            raise ValueError("rendering needs the browser proxy (crawler.proxy.BrowserProxy), started")
         handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+        settings["DOWNLOAD_HANDLERS"].update({"http": handler, "https": handler})
         settings.update({
-            "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
             "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-            "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": cfg.chromium, "headless": True, "args": CHROMIUM_ARGS},
+            "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": cfg.chromium, "headless": True,
+                                          "args": [*CHROMIUM_ARGS, *proxy.browser_args()]},
             "PLAYWRIGHT_MAX_CONTEXTS": 1,
             "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": cfg.render_pages,
             "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": cfg.render_timeout * 1000,
             # a callable: scrapy-playwright's load_object returns it as is
-            "PLAYWRIGHT_ABORT_REQUEST": BrowserPolicy.from_config(cfg),
+            "PLAYWRIGHT_ABORT_REQUEST": BrowserPolicy.from_config(cfg, resolutions),
+            "CHANAUDIT_BROWSER_PROXY": proxy,
         })
     return settings
 
@@ -83,9 +100,12 @@ def main(job_path: str) -> int:
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     cfg = AuditConfig.from_dict(job["config"])  # the parent checked the browser (runner.check_rendering)
     journal = Journal(Path(job["journal"])).open()
-    settings = crawl_settings(cfg, job.get("log_file"))
+    resolutions = Resolutions.from_env(timeout=cfg.timeout)
+    proxy = BrowserProxy(resolutions, allow_private=cfg.allow_private).start() if cfg.render != "never" else None
+    settings = crawl_settings(cfg, job.get("log_file"), resolutions, proxy)
     settings["LOG_INSTALL_ROOT_HANDLER"] = bool(job.get("log_file"))
     process = CrawlerProcess(settings)
+    _warn_test_hooks()
     process.crawl(AuditSpider, sites=job["sites"], config=cfg.as_dict(), recorder=journal)
     if job.get("parent_pid"):
         _watch_parent(int(job["parent_pid"]))
@@ -93,7 +113,15 @@ def main(job_path: str) -> int:
         process.start()
     finally:
         journal.close()
+        if proxy is not None:
+            proxy.stop()
     return 0
+
+
+def _warn_test_hooks() -> None:
+    for name in (PUBLIC_ENV, HOSTS_ENV):
+        if os.environ.get(name):
+            logging.getLogger(__name__).warning("test hook %s=%s is set (docs/safety.md)", name, os.environ[name])
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import scrapy
 from scrapy.http import TextResponse
 
 from chanaudit.core.contract import CHANNELS, Evidence, site_channels
+from chanaudit.crawler.browser import RenderWatch
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.decoding import decode_html, is_html
 from chanaudit.crawler.detectors import detect
@@ -117,10 +118,13 @@ class AuditSpider(scrapy.Spider):
         if render:
             from scrapy_playwright.page import PageMethod
 
+            watch = RenderWatch()
             meta.update({
                 "playwright": True,
                 "playwright_page_goto_kwargs": {"wait_until": "load", "timeout": self.cfg.render_timeout * 1000},
                 "playwright_page_methods": [PageMethod("wait_for_timeout", self.cfg.render_wait_ms)],
+                "playwright_page_event_handlers": watch.handlers(),
+                "render_watch": watch,
             })
         # Sites under way before new homes: they finish fast and little state is held.
         priority = 0 if role == "home" and not render else 1
@@ -156,9 +160,11 @@ class AuditSpider(scrapy.Spider):
                             len(response.body), ctype, int(render),
                             int(1000 * (meta.get("download_latency") or 0)))
         if render:
+            if self._browser_refused(state, response.url, role, meta):
+                return self._next(state)
             html = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
             page = Page(response.url, meta.get("static_html", ""), response.status, rendered_html=html, role=role,
-                        site_url=state.public_url)
+                        site_url=state.public_url, region=self.cfg.region)
             state.rendered += 1
         else:
             if not is_html(ctype, response.body):
@@ -169,7 +175,8 @@ class AuditSpider(scrapy.Spider):
                     state.queue.clear()
                 return self._next(state)
             html, _enc, _how = decode_html(response.body, ctype)
-            page = Page(response.url, html, response.status, role=role, site_url=state.public_url)
+            page = Page(response.url, html, response.status, role=role, site_url=state.public_url,
+                        region=self.cfg.region)
         state.pages.append(record)
         if role == "home" and not render:
             state.final_url = response.url
@@ -198,9 +205,33 @@ class AuditSpider(scrapy.Spider):
         status, detail, code = classify(failure)
         render = bool(meta.get("render"))
         if render:
+            if self._browser_refused(state, request.url, meta["role"], meta):
+                return self._next(state)
             status, detail = "error", f"rendering failed: {detail}"
         self._record_error(state, request.url, meta["role"], meta["page_depth"], render, status, detail, code)
         return self._next(state)
+
+    def _browser_refused(self, state: SiteState, url: str, role: str, meta: dict) -> bool:
+        """A rendered page whose main-frame navigation (a redirect, a script's or a form's) went to
+        an address the browser proxy refused is ``blocked_address``, and nothing of it is read;
+        for the home page, so is the site. (The pop-ups the page opened, closed at once, are counted.)"""
+        watch = meta.get("render_watch")
+        if watch is None:
+            return False
+        if watch.popups:
+            self.crawler.stats.inc_value("chanaudit/popups_closed", len(watch.popups))
+            self.logger.info("closed %d pop-up(s) of %s: %s", len(watch.popups), url, ", ".join(watch.popups))
+        hop = watch.refused_hop(self.crawler.settings.get("CHANAUDIT_BROWSER_PROXY"))
+        if hop is None:
+            return False
+        detail = f"browser navigation to {hop[0]} refused: {hop[1]}"
+        state.pages.append(PageRecord(state.site_id, url, role, meta["page_depth"], None, 0, "", 1, 0,
+                                      f"blocked_address: {detail}"))
+        if role == "home":  # as when the static home is refused: the site is blocked, its findings void
+            self._fail(state, "blocked_address", detail, state.http_status)
+            state.queue.clear()
+            state.evidence.clear()
+        return True
 
     # -- bookkeeping -----------------------------------------------------------
     def _record_error(self, state: SiteState, url: str, role: str, depth: int, render: bool, status: str,

@@ -12,6 +12,8 @@ from scrapy.utils.misc import load_object
 from chanaudit.crawler.browser import BrowserPolicy
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.process import crawl_settings
+from chanaudit.crawler.proxy import BrowserProxy
+from chanaudit.crawler.resolver import Resolutions
 
 PAGE = "https://firm.ru/contacts/"
 
@@ -57,9 +59,10 @@ def test_frames_and_redirects_to_private_addresses_are_refused():
 def test_each_crawl_hands_its_own_policy_to_scrapy_playwright():
     """The policy comes from the crawl's AuditConfig, in its settings: no module state, and two
     crawls with different configurations never share one."""
-    strict = crawl_settings(AuditConfig(render="auto"))["PLAYWRIGHT_ABORT_REQUEST"]
-    loose = crawl_settings(AuditConfig(render="auto", third_party_scripts=True, allow_private=True))[
-        "PLAYWRIGHT_ABORT_REQUEST"]
+    with BrowserProxy(Resolutions()) as proxy:  # rendering needs the browser proxy (crawler.proxy)
+        strict = crawl_settings(AuditConfig(render="auto"), proxy=proxy)["PLAYWRIGHT_ABORT_REQUEST"]
+        loose = crawl_settings(AuditConfig(render="auto", third_party_scripts=True, allow_private=True),
+                               proxy=proxy)["PLAYWRIGHT_ABORT_REQUEST"]
     assert load_object(strict) is strict  # what scrapy-playwright's handler does with the setting
     assert (strict.third_party_scripts, strict.allow_private) == (False, False)
     assert (loose.third_party_scripts, loose.allow_private) == (True, True)
