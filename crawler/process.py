@@ -42,7 +42,9 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None) -> dict:
         "LOG_FILE": log_file,
         "LOG_FILE_APPEND": True,
         "CHANAUDIT_ALLOW_PRIVATE": cfg.allow_private,
+        "CHANAUDIT_OFFSITE_REDIRECTS": cfg.offsite_redirects,
         "DOWNLOADER_MIDDLEWARES": {"chanaudit.crawler.middlewares.SiteSlotMiddleware": 40,
+                                   "chanaudit.crawler.offsite.RedirectTargetMiddleware": 45,
                                    "chanaudit.crawler.middlewares.AddressGuardMiddleware": 50},
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         # No listening ports in a crawler: telnet console and remote control off.

@@ -93,7 +93,7 @@ class StateMatch:
 
     def detail(self, note: str = "") -> str:
         """``status_detail`` of the site: the rule, the provider, what matched, and ``note``."""
-        kinds = ", ".join(e.split(":", 1)[0] for e in self.evidence)
+        kinds = ", ".join(e.split(":", 1)[0] for e in self.evidence if self.status != "empty")
         text = f"{self.rule}: {self.provider}" + (f" ({kinds})" if kinds else "")
         if not self.verified:
             text += "; unverified rule"
@@ -279,11 +279,12 @@ def is_empty(page: ParsedPage, sig: Signals | None = None) -> bool:
     return not any(_page_link(a.get("href")) for a in page.tree.iter("a", "area"))
 
 
-def empty_match(note: str) -> StateMatch:
-    """The :class:`StateMatch` of an empty page; ``note`` says how it was seen."""
+def empty_match(note: str, text: str = "") -> StateMatch:
+    """The :class:`StateMatch` of an empty page: ``note`` says how it was seen, ``text`` is what little
+    visible text it has."""
     t = table()
-    return StateMatch("empty", "empty", f"no visible content: under {t.empty_max_text} visible characters, "
-                      "no image, frame or form, no link", True, (f"empty: {note}",))
+    return StateMatch("empty", "empty", f"under {t.empty_max_text} visible characters, no image, frame, form or link",
+                      True, (f"visible text: {make_snippet(text, EVIDENCE_LEN)!r}", f"seen: {note}"))
 
 
 def has_scripts(page: ParsedPage) -> bool:

@@ -255,3 +255,19 @@ def test_the_table_loads_as_plain_yaml():
     """The shipped table is the file the docs describe (no code in it)."""
     data = yaml.safe_load(Path(signatures.FOLDER, "states.yaml").read_text(encoding="utf-8"))
     assert set(data) == {"rules", "url_rules", "empty"}
+
+
+# -- where a home page ended ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("final,start,public,expected", [
+    ("https://www.firm.ru/", "http://firm.ru/", None, ("firm.ru", 0)),  # www and https: the same site
+    ("https://shop.firm.co.uk/", "http://firm.co.uk/", None, ("firm.co.uk", 0)),
+    ("https://newname.com/", "http://firm.ru/", None, ("newname.com", 1)),  # a new name, or another company
+    ("https://b.github.io/", "https://a.github.io/", None, ("b.github.io", 1)),  # a private suffix: two customers
+    ("https://www.xn--e1afmkfd.xn--p1ai/", "http://xn--e1afmkfd.xn--p1ai/", None, ("пример.рф", 0)),
+    ("http://127.0.0.1:5001/", "http://127.0.0.1:5000/", "https://firm.ru", ("127.0.0.1:5001", 1)),  # local copies
+    ("http://127.0.0.1:5000/x", "http://127.0.0.1:5000/", "https://www.firm.ru", ("firm.ru", 0)),
+])
+def test_final_domain_and_moved(final, start, public, expected):
+    from chanaudit.crawler.offsite import where
+
+    assert where(final, start, public) == expected
