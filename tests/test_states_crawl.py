@@ -238,3 +238,32 @@ def test_no_real_company_site_changes_status(tmp_path):
     assert {"desertlink.it.com", "бурмастер.бел", "tilda.ws"} <= set(frame["final_domain"])
     pages = read_csv(tmp_path / "out" / "pages.csv")
     assert pages["state"].isna().all()
+
+
+@pytest.mark.browser
+@requires_chromium
+def test_the_demo_markets_states_are_found_as_labelled(tmp_path):
+    """The demo market's sites in a state, served as the demo serves them (real status codes and headers),
+    audited as the demo audits them (render auto): each gets the status it is labelled with; a moved site is
+    audited as the company it redirects to."""
+    from chanaudit.demo.market import generate_market
+    from chanaudit.demo.run import serve_market
+
+    market = generate_market(tmp_path / "market", 320, 2016)
+    wanted = {s["slug"] for s in market.sites if s["state"]}
+    wanted |= {s["moved_to"] for s in market.sites if s["state"] == "moved"}
+    served = [site for site in serve_market(market) if site.name in wanted]
+    with SiteServer(served) as server:
+        rows = [{"url": server.url(s.name), "slug": s.name} for s in served]
+        run_audit(write_sites_csv(tmp_path / "in.csv", rows), tmp_path / "out",
+                  fast(render="auto", timeout=10, render_wait_ms=300))
+    frame = read_csv(tmp_path / "out" / "sites.csv").set_index("slug")
+    for site in market.sites:
+        if not site["state"]:
+            continue
+        got = frame.loc[site["slug"]]
+        if site["state"] == "moved":
+            assert got["status"] == "ok" and got["moved"] == 1, got["status_detail"]
+            assert got["final_url"] == frame.loc[site["moved_to"], "url"]
+        else:
+            assert got["status"] == site["state"], (site["slug"], site["reply"]["variant"], got["status_detail"])
