@@ -154,16 +154,18 @@ def visible_text(tree: Any) -> str:
 
 
 def _visible(el: Any, parts: list[str]) -> None:
-    if el.text:
-        parts.append(el.text)
+    text = el.text
+    if text:
+        parts.append(text)
     for child in el:
         tag = child.tag
-        if isinstance(tag, str) and not (
-                tag in HIDDEN_TAGS or child.get("hidden") is not None
-                or _DISPLAY_NONE.search(child.get("style") or "")):
-            _visible(child, parts)
-        if child.tail:
-            parts.append(child.tail)
+        if tag.__class__ is str and tag not in HIDDEN_TAGS:  # not a comment, not hidden by its tag
+            attrib = child.attrib
+            if not attrib or ("hidden" not in attrib and not _DISPLAY_NONE.search(attrib.get("style") or "")):
+                _visible(child, parts)
+        tail = child.tail
+        if tail:
+            parts.append(tail)
 
 
 def title_of(tree: Any) -> str:

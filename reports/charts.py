@@ -344,7 +344,7 @@ def plot_flow(table: pd.DataFrame, ax=None, lang: str = "ru"):
         lines = [f"{text('flow_excluded', lang)}: {fmt_int_plain(excluded[i])}" + (f" — {group}" if group else "")]
         lines += [_wrap(f"• {item}", 46) for item in items.split(", ") if item]
         reasons.append("\n".join(lines))
-    line_h, pad = 0.16, 0.14
+    line_h, pad = 0.14, 0.12
     heights = [line_h * (s.count("\n") + 1) + pad for s in reasons]
     main_h = 0.52
     gaps = [max(0.55, heights[i] + 0.2) if i < len(t) - 1 and excluded[i] else 0.55 for i in range(len(t))]
