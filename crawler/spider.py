@@ -244,7 +244,7 @@ class AuditSpider(scrapy.Spider):
             return False
         if render:  # empty in the browser: the site is empty only if its static page was (or was a challenge)
             if state.static_empty or state.home_from_render:
-                return self._empty(state, record, "after rendering", sig.text)
+                return self._empty(state, record, self._rendered_empty_note(parsed), sig.text)
             return False
         if not states.has_scripts(parsed):
             return self._empty(state, record, "no scripts to fill it", sig.text)
@@ -253,6 +253,17 @@ class AuditSpider(scrapy.Spider):
         else:
             state.note = "no visible content in the static HTML; not rendered (--render never)"
         return False
+
+    def _rendered_empty_note(self, parsed: ParsedPage) -> str:
+        """How an empty page was seen in the browser, and whether scripts it names were not run: without
+        --third-party-scripts the browser runs only the site's own, and a bundle on a CDN stays unrun."""
+        if self.cfg.third_party_scripts:
+            return "after rendering"
+        host = urlsplit(parsed.url).netloc
+        foreign = sorted({urlsplit(s.src).netloc for s in parsed.scripts if s.src and urlsplit(s.src).netloc != host})
+        if not foreign:
+            return "after rendering"
+        return f"after rendering; scripts from {', '.join(foreign[:3])} not run (--third-party-scripts runs them)"
 
     def _home_error(self, state: SiteState, record: PageRecord, render: bool, status: int) -> bool:
         """A home page answered 401/403/429/503 and is no site state: an HTTP error as before."""

@@ -185,11 +185,18 @@ def test_challenges_and_shells_in_the_browser(tmp_path):
               "<body><div id=\"root\"></div><script>document.getElementById('root').innerHTML ="
               "'<h1>Get this domain</h1><p>The owner of this domain has listed it for sale.</p>';</script>"
               "</body></html>")
+    filled = ("<html><head><title>Acme</title></head><body><div id=root></div><script>"
+              "document.getElementById('root').innerHTML = '<h1>Acme Service</h1><p>IT support for offices.</p>"
+              "<a href=\"/kontakty/\">Контакты</a>';</script></body></html>")
+    cdn_shell = ("<html><head><title>Acme</title><script src='https://cdn.bundles.example/app.js'></script></head>"
+                 "<body><div id=root></div></body></html>")
     sites = [
         fixture_site("challenge", "example-cloudflare-challenge.html"),
         Site("passing", root=BASIC, replies={"/": Reply.of(403, side["headers"], passing.encode("utf-8"))}),
         html_site("lander", lander),
         fixture_site("shell", "example-empty.html"),
+        Site("filled", root=BASIC, replies={"/": Reply.of(200, {"Content-Type": "text/html"}, filled.encode())}),
+        html_site("cdn-shell", cdn_shell),
     ]
     with SiteServer(sites) as server:
         rows = [{"url": server.url(s.name), "name": s.name} for s in sites]
@@ -209,7 +216,12 @@ def test_challenges_and_shells_in_the_browser(tmp_path):
     lander_row = row(frame, "lander")
     assert lander_row["status"] == "parked" and "after rendering" in lander_row["status_detail"]
     shell = row(frame, "shell")
-    assert shell["status"] == "empty" and "after rendering" in shell["status_detail"]
+    assert shell["status"] == "empty" and shell["status_detail"].endswith("; after rendering")
+    filled_row = row(frame, "filled")  # a shell its own script fills: audited, links read from the browser's page
+    assert filled_row["status"] == "ok" and filled_row["email"] == 1 and ("filled", "/kontakty/") in log
+    cdn = row(frame, "cdn-shell")  # the bundle is on another host, which the browser does not run by default
+    assert cdn["status"] == "empty"
+    assert "scripts from cdn.bundles.example not run (--third-party-scripts runs them)" in cdn["status_detail"]
 
 
 @pytest.mark.skipif(not (FIXTURES.parents[2] / "shared" / "realsites" / "domains.csv").exists()
@@ -267,3 +279,16 @@ def test_the_demo_markets_states_are_found_as_labelled(tmp_path):
             assert got["final_url"] == frame.loc[site["moved_to"], "url"]
         else:
             assert got["status"] == site["state"], (site["slug"], site["reply"]["variant"], got["status_detail"])
+
+
+def test_offsite_redirects_option_is_checked(tmp_path):
+    from typer.testing import CliRunner
+
+    from chanaudit.cli import app
+
+    csv_path = write_sites_csv(tmp_path / "in.csv", [{"url": "http://127.0.0.1:9/"}])
+    result = CliRunner().invoke(app, ["audit", str(csv_path), "--out", str(tmp_path / "o"),
+                                      "--offsite-redirects", "follow"])
+    assert result.exit_code == 2
+    assert "error: --offsite-redirects must be one of audit, skip, not 'follow'" in result.output
+    assert not (tmp_path / "o").exists()
