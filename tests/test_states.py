@@ -271,3 +271,17 @@ def test_final_domain_and_moved(final, start, public, expected):
     from chanaudit.crawler.offsite import where
 
     assert where(final, start, public) == expected
+
+
+def test_importing_the_states_compiles_nothing():
+    """The table is read and compiled on the first home page, never at import (as every signature table)."""
+    import subprocess
+    import sys
+
+    code = ("from chanaudit.crawler import signatures, states\n"
+            "assert states.table.cache_info().currsize == 0 and signatures.load.cache_info().currsize == 0\n"
+            "from chanaudit.crawler.page import Page, ParsedPage\n"
+            "states.classify(ParsedPage(Page('https://firm.ru/', '<p>x</p>')))\n"
+            "assert states.table.cache_info().currsize == 1\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
