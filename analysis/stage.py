@@ -16,6 +16,7 @@ import pandas as pd
 
 from chanaudit.analysis.combinations import channel_counts, combinations
 from chanaudit.analysis.compare import check_group_column, grouped_comparison
+from chanaudit.analysis.flow import sample_flow
 from chanaudit.analysis.intervals import interval_method
 from chanaudit.analysis.prevalence import prevalence
 from chanaudit.analysis.reproduce import reproduce
@@ -45,8 +46,9 @@ def run(folder: AuditFolder | str | os.PathLike, by: Iterable[str] = (), method:
     ``min_group_n`` audited sites are folded into one ``other`` group (1 keeps every group).
 
     Intervals by ``method`` (wilson, clopper-pearson, agresti-coull) at level ``conf``. Returns the
-    tables by name (``prevalence``, ``channel_counts``, ``combinations``, ``groups-<col>``,
-    ``groups-<col>-tests``), each also written to the folder.
+    tables by name (``flow``, the base of every share: :func:`chanaudit.analysis.flow.sample_flow`;
+    ``prevalence``, ``channel_counts``, ``combinations``, ``groups-<col>``, ``groups-<col>-tests``), each
+    also written to the folder.
     """
     folder = AuditFolder.of(folder)
     by = list(by)
@@ -55,6 +57,7 @@ def run(folder: AuditFolder | str | os.PathLike, by: Iterable[str] = (), method:
     for col in by:
         check_group_column(sites, col, str(folder.sites))
     tables = {
+        AuditFolder.FLOW: sample_flow(sites),
         AuditFolder.PREVALENCE: prevalence(sites, method=method, conf=conf),
         AuditFolder.CHANNEL_COUNTS: channel_counts(sites, method, conf),
         AuditFolder.COMBINATIONS: combinations(sites, method, conf),
@@ -69,11 +72,13 @@ def run(folder: AuditFolder | str | os.PathLike, by: Iterable[str] = (), method:
 
 @dataclass
 class Reproduction:
-    """A study reproduced: the spec, the table (:data:`chanaudit.analysis.reproduce.COLUMNS`) and its file."""
+    """A study reproduced: the spec, the table (:data:`chanaudit.analysis.reproduce.COLUMNS`) and its file, and
+    for an audit the flow of its sample (the base of every share; None for a survey CSV)."""
 
     study: Study
     table: pd.DataFrame
     path: Path
+    flow: pd.DataFrame | None = None
 
 
 def reproduce_study(data: AuditFolder | str | os.PathLike, study: str | os.PathLike | Study = DEFAULT_STUDY,
@@ -107,4 +112,5 @@ def reproduce_study(data: AuditFolder | str | os.PathLike, study: str | os.PathL
     weights = weigh(frame) if weigh is not None else None
     table = reproduce(frame, spec, method, conf, evidence=evidence, equivalence_margin=equivalence_margin,
                       weights=weights)
-    return Reproduction(spec, table, target.write(AuditFolder.reproduction(spec.id), table))
+    flow = sample_flow(frame) if "status" in frame else None
+    return Reproduction(spec, table, target.write(AuditFolder.reproduction(spec.id), table), flow)

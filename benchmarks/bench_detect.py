@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from chanaudit.crawler import states  # noqa: E402
 from chanaudit.crawler.detectors import detect  # noqa: E402
 from chanaudit.crawler.page import Page, ParsedPage  # noqa: E402
 
@@ -119,6 +120,13 @@ def lxml_html_views(html: str):
         dom_module._HTML_PARSER = saved
 
 
+def parse_and_classify(html: str):
+    """What the crawler adds on a home page (crawler/states.py): the site-state rules and the empty rule."""
+    page = ParsedPage(Page("https://example.ru/", html, 200, headers={"server": "nginx"}))
+    sig = states.signals(page)
+    return states.classify(page, sig), states.is_empty(page, sig)
+
+
 def real_pages() -> list[tuple[str, float, float]]:
     """(page, KB, median ms) of every saved real page, parsed and detected as the crawler does."""
     out = []
@@ -134,6 +142,8 @@ def main() -> dict:
     both = interleaved({"detect": lambda: detect(Page("https://example.ru/", typical)),
                         "parse": lambda: ParsedPage(Page("https://example.ru/", typical))}, rounds=60)
     typical_times, parse_times = both["detect"], both["parse"]
+    home = interleaved({"states": lambda: parse_and_classify(typical),
+                        "parse": lambda: ParsedPage(Page("https://example.ru/", typical))}, rounds=30)
     steady = back_to_back(lambda: detect(Page("https://example.ru/", typical)))
     html = build_page()
     size = len(html.encode())
@@ -161,6 +171,7 @@ def main() -> dict:
         "views_bs4_htmlparser_ms": round(med(views_bs4), 2),
         "views_bs4_lxml_ms": round(med(views_bs4_lxml), 2),
     }
+    rows["typical_states_ms"] = round(med(home["states"]) - med(home["parse"]), 2)
     rows["typical_elements"] = _elements(typical)
     rows["dense_elements"] = _elements(html)
     reals = real_pages()
@@ -180,6 +191,9 @@ def main() -> dict:
           f"a ratio that does not drift with the machine's speed")
     print(f"  back to back as in a crawl (no collection between pages, the collector's share included): "
           f"median {rows['typical_steady_median_ms']} ms, p90 {rows['typical_steady_p90_ms']} ms")
+    print(f"  site states (home pages only): rules + empty rule {rows['typical_states_ms']} ms over the parse, "
+          f"{rows['typical_states_ms'] / (rows['typical_median_ms'] - rows['typical_parse_median_ms']):.2f}x "
+          f"what the five detectors add")
     print(f"dense page: {rows['page_kb']} KB = the bodies of all real pages concatenated (worst case: "
           f"{rows['dense_elements']} elements, {rows['typical_elements']} on the typical page)")
     print(f"parse + 5 detectors: median {rows['parse_detect_median_ms']} ms, p90 {rows['parse_detect_p90_ms']} ms, "

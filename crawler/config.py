@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from chanaudit import __version__
+from chanaudit.core.contract import OFFSITE_REDIRECTS
 from chanaudit.core.errors import ChanauditError
 
 RENDER_POLICIES = ("auto", "never", "always")
@@ -41,10 +42,16 @@ class AuditConfig:
     count_hidden: bool = False
     chromium: str = CHROMIUM
     region: str | None = None  # phone region (ISO code) forced on every page; guessed from TLD and language otherwise
+    #: A home page that redirects to another registrable domain: "audit" the target (flagged moved=1)
+    #: or "skip" the site (status moved).
+    offsite_redirects: str = "audit"
 
     def __post_init__(self) -> None:
         if self.render not in RENDER_POLICIES:
             raise InvalidConfig(f"--render must be one of {', '.join(RENDER_POLICIES)}, not {self.render!r}")
+        if self.offsite_redirects not in OFFSITE_REDIRECTS:
+            raise InvalidConfig(f"--offsite-redirects must be one of {', '.join(OFFSITE_REDIRECTS)}, "
+                                f"not {self.offsite_redirects!r}")
         for name in ("concurrency", "per_site", "max_pages", "max_bytes"):
             if getattr(self, name) < 1:
                 raise InvalidConfig(f"{name} must be at least 1")

@@ -52,7 +52,9 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None, resolutions: R
         "LOG_FILE": log_file,
         "LOG_FILE_APPEND": True,
         "CHANAUDIT_ALLOW_PRIVATE": cfg.allow_private,
+        "CHANAUDIT_OFFSITE_REDIRECTS": cfg.offsite_redirects,
         "DOWNLOADER_MIDDLEWARES": {"chanaudit.crawler.middlewares.SiteSlotMiddleware": 40,
+                                   "chanaudit.crawler.offsite.RedirectTargetMiddleware": 45,
                                    "chanaudit.crawler.middlewares.AddressGuardMiddleware": 50},
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         # http(s) only: no file:, data:, ftp: or s3: downloads.

@@ -15,13 +15,15 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import TextResponse
 
-from chanaudit.core.contract import CHANNELS, Evidence, site_channels
+from chanaudit.core.contract import CHANNELS, MOVED, Evidence, site_channels
+from chanaudit.crawler import states
 from chanaudit.crawler.browser import RenderWatch
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.decoding import decode_html, is_html
 from chanaudit.crawler.detectors import detect
 from chanaudit.crawler.failures import classify
 from chanaudit.crawler.navigation import find_targets
+from chanaudit.crawler.offsite import BrokerRedirect, OffsiteRedirect, where
 from chanaudit.crawler.page import Page, ParsedPage
 from chanaudit.crawler.render import needs_rendering
 
@@ -38,6 +40,12 @@ class PageRecord:
     rendered: int = 0
     elapsed_ms: int = 0
     error: str = ""
+    state: str = ""  # challenge, parked, placeholder, empty: what this page showed (crawler/states.py)
+    state_rule: str = ""
+    state_evidence: str = ""
+
+    def mark(self, match: states.StateMatch) -> None:
+        self.state, self.state_rule, self.state_evidence = match.status, match.rule, match.evidence_text
 
 
 @dataclass
@@ -55,6 +63,12 @@ class SiteState:
     evidence: list[tuple[str, Evidence]] = field(default_factory=list)  # (page_role, evidence)
     rendered: int = 0
     started: float = field(default_factory=time.monotonic)
+    final_domain: str = ""
+    moved: int | None = None  # 1: the home page ended on another registrable domain
+    challenge: states.StateMatch | None = None  # a challenge on the static home, retried in the browser
+    static_empty: bool = False  # the static home shows nothing but has scripts: rendering decides
+    home_from_render: bool = False  # the static home had nothing (a challenge, an empty shell): the browser's page stands for it
+    note: str = ""  # status_detail of an ok site that an analyst should know about
 
 
 class AuditSpider(scrapy.Spider):
@@ -115,6 +129,8 @@ class AuditSpider(scrapy.Spider):
     def _request(self, state: SiteState, url: str, role: str, depth: int, render: bool = False,
                  static: str = "") -> scrapy.Request:
         meta = {"site_id": state.site_id, "role": role, "page_depth": depth, "render": render, "static_html": static}
+        if role == "home":  # a challenge or a placeholder may answer 401/403/429/503: classified before an error
+            meta["handle_httpstatus_list"] = list(states.STATE_HTTP_CODES)
         if render:
             from scrapy_playwright.page import PageMethod
 
@@ -159,37 +175,121 @@ class AuditSpider(scrapy.Spider):
         record = PageRecord(state.site_id, response.url, role, meta["page_depth"], response.status,
                             len(response.body), ctype, int(render),
                             int(1000 * (meta.get("download_latency") or 0)))
+        headers = states.normalise_headers(response.headers)
         if render:
             if self._browser_refused(state, response.url, role, meta):
                 return self._next(state)
             html = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
-            page = Page(response.url, meta.get("static_html", ""), response.status, rendered_html=html, role=role,
-                        site_url=state.public_url, region=self.cfg.region)
+            page = Page(response.url, meta.get("static_html", ""), response.status, headers=headers,
+                        rendered_html=html, role=role, site_url=state.public_url, region=self.cfg.region)
             state.rendered += 1
         else:
             if not is_html(ctype, response.body):
-                record.error = f"not HTML ({ctype or 'no content type'})"
+                failed = response.status >= 400  # only the home page's STATE_HTTP_CODES get here
+                record.error = f"http_error: HTTP {response.status}" if failed else f"not HTML ({ctype or 'no content type'})"
                 state.pages.append(record)
                 if role == "home":
-                    self._fail(state, "not_html", record.error, response.status)
+                    self._fail(state, *(("http_error", f"HTTP {response.status}") if failed
+                                        else ("not_html", record.error)), response.status)
                     state.queue.clear()
                 return self._next(state)
             html, _enc, _how = decode_html(response.body, ctype)
-            page = Page(response.url, html, response.status, role=role, site_url=state.public_url,
+            page = Page(response.url, html, response.status, headers=headers, role=role, site_url=state.public_url,
                         region=self.cfg.region)
-        state.pages.append(record)
-        if role == "home" and not render:
-            state.final_url = response.url
-            state.http_status = response.status
         parsed = ParsedPage(page)
+        if role == "home" and self._home(state, parsed, record, render):
+            return self._next(state)  # the home page decided the site (a state, an error) or goes to the browser
+        state.pages.append(record)
         found = detect(parsed)
         state.evidence.extend((role, ev) for ev in found)
         if not render and self._should_render(parsed, found):
             state.queue.appendleft((response.url, role, meta["page_depth"], True, html))
-        if role == "home" and not render:
+        if role == "home" and (not render or state.home_from_render):
             targets = find_targets(parsed, state.final_url, max_links=self.cfg.max_pages - 1)
             state.queue.extend((t.url, t.role, 1, False, "") for t in targets)
+            state.home_from_render = False
         return self._next(state)
+
+    def _home(self, state: SiteState, parsed: ParsedPage, record: PageRecord, render: bool) -> bool:
+        """Is the home page a site state (crawler/states.py), an HTTP error, or a challenge to retry in the
+        browser? True when it decided the site (``record`` is kept); False: audit it as usual."""
+        status = parsed.page.status
+        if not render:
+            state.final_url, state.http_status = parsed.url, status
+            state.final_domain, state.moved = where(parsed.url, state.url, state.public_url)
+        sig = states.signals(parsed)
+        match = states.classify(parsed, sig) or (None if render else states.classify_url(parsed.url))
+        if match is not None:
+            record.mark(match)
+            state.pages.append(record)
+            if match.status == "challenge" and not render and self.render_available:
+                state.challenge = match  # retried once in the browser before it is recorded
+                state.queue.clear()
+                state.queue.append((parsed.url, "home", 0, True, parsed.page.html))
+                return True
+            if render:
+                note = "still a challenge in the browser" if state.challenge else "after rendering"
+            else:
+                note = "not retried in a browser (--render never)" if match.status == "challenge" else ""
+            self._fail(state, match.status, match.detail(note), state.http_status)
+            state.queue.clear()
+            return True
+        if status >= 400 and not (render and state.challenge is not None):
+            return self._home_error(state, record, render, status)
+        if render and state.challenge is not None:
+            # the browser got past the interstitial: audit what it shows. Its status is the first answer's (a
+            # solved challenge reloads the page in place), so the page decides, not the status.
+            record.state_evidence = f"challenge passed in the browser ({state.challenge.rule})"
+            state.note = f"{state.challenge.rule} challenge passed in the browser"
+            state.challenge, state.home_from_render = None, True
+            state.final_url = parsed.url
+            state.final_domain, state.moved = where(parsed.url, state.url, state.public_url)
+        if not states.is_empty(parsed, sig):
+            if render and state.static_empty:  # a shell that scripts filled: read its links from the browser's page
+                state.home_from_render = True
+            state.static_empty = False
+            return False
+        if render:  # empty in the browser: the site is empty only if its static page was (or was a challenge)
+            if state.static_empty or state.home_from_render:
+                return self._empty(state, record, self._rendered_empty_note(parsed), sig.text)
+            return False
+        if not states.has_scripts(parsed):
+            return self._empty(state, record, "no scripts to fill it", sig.text)
+        if self.render_available:
+            state.static_empty = True  # the rendering policy renders it (an app shell); the browser decides
+        else:
+            state.note = "no visible content in the static HTML; not rendered (--render never)"
+        return False
+
+    def _rendered_empty_note(self, parsed: ParsedPage) -> str:
+        """How an empty page was seen in the browser, and whether scripts it names were not run: without
+        --third-party-scripts the browser runs only the site's own, and a bundle on a CDN stays unrun."""
+        if self.cfg.third_party_scripts:
+            return "after rendering"
+        host = urlsplit(parsed.url).netloc
+        foreign = sorted({urlsplit(s.src).netloc for s in parsed.scripts if s.src and urlsplit(s.src).netloc != host})
+        if not foreign:
+            return "after rendering"
+        return f"after rendering; scripts from {', '.join(foreign[:3])} not run (--third-party-scripts runs them)"
+
+    def _home_error(self, state: SiteState, record: PageRecord, render: bool, status: int) -> bool:
+        """A home page answered 401/403/429/503 and is no site state: an HTTP error as before."""
+        state.pages.append(record)
+        if render:  # the static page was audited: the browser's answer adds nothing
+            record.error = f"error: rendering failed: HTTP {status}"
+            return True
+        record.error = f"http_error: HTTP {status}"
+        self._fail(state, "http_error", f"HTTP {status}", status)
+        state.queue.clear()
+        return True
+
+    def _empty(self, state: SiteState, record: PageRecord, note: str, text: str) -> bool:
+        match = states.empty_match(note, text)
+        record.mark(match)
+        state.pages.append(record)
+        self._fail(state, "empty", match.detail(note), state.http_status)
+        state.queue.clear()
+        return True
 
     def _should_render(self, parsed: ParsedPage, found: list[Evidence]) -> bool:
         if not self.render_available:
@@ -202,12 +302,18 @@ class AuditSpider(scrapy.Spider):
         request = failure.request
         meta = request.meta
         state = self.states[meta["site_id"]]
+        exc = getattr(failure, "value", None)
+        if isinstance(exc, BrokerRedirect | OffsiteRedirect):
+            self._redirect_stop(state, exc)
+            return self._next(state)
         status, detail, code = classify(failure)
         render = bool(meta.get("render"))
         if render:
             if self._browser_refused(state, request.url, meta["role"], meta):
                 return self._next(state)
             status, detail = "error", f"rendering failed: {detail}"
+            if meta["role"] == "home":
+                self._render_failed(state, detail)
         self._record_error(state, request.url, meta["role"], meta["page_depth"], render, status, detail, code)
         return self._next(state)
 
@@ -233,6 +339,35 @@ class AuditSpider(scrapy.Spider):
             state.evidence.clear()
         return True
 
+    def _redirect_stop(self, state: SiteState, exc: BrokerRedirect | OffsiteRedirect) -> None:
+        """The home page redirected to a broker (parked) or, with --offsite-redirects skip, to another
+        domain (moved): the target is not fetched."""
+        state.final_url = exc.url
+        state.final_domain, state.moved = where(exc.url, state.url, state.public_url)
+        record = PageRecord(state.site_id, exc.url, "home", 0, None, 0, "", 0, 0)
+        if isinstance(exc, BrokerRedirect):
+            record.mark(exc.match)
+            record.error = "parked: redirect to a domain broker, not fetched"
+            self._fail(state, exc.match.status, exc.match.detail("the home page redirects there"), exc.code)
+        else:
+            record.error = f"{MOVED}: redirect to another domain, not fetched (--offsite-redirects skip)"
+            self._fail(state, MOVED, f"redirects to {state.final_domain} (--offsite-redirects skip): not audited",
+                       exc.code)
+        state.pages.append(record)
+        state.queue.clear()
+
+    def _render_failed(self, state: SiteState, detail: str) -> None:
+        """The browser failed on the home page: a challenge waiting for it is recorded as it was; an empty
+        static page stays unknown."""
+        if state.challenge is not None:
+            self._fail(state, "challenge", state.challenge.detail(f"the retry in the browser failed: {detail}"),
+                       state.http_status)
+            state.challenge = None
+            state.queue.clear()
+        elif state.static_empty:
+            state.static_empty = False
+            state.note = f"no visible content in the static HTML; rendering failed: {detail}"
+
     # -- bookkeeping -----------------------------------------------------------
     def _record_error(self, state: SiteState, url: str, role: str, depth: int, render: bool, status: str,
                       detail: str, code: int | None) -> None:
@@ -248,6 +383,12 @@ class AuditSpider(scrapy.Spider):
     def _finish(self, state: SiteState) -> None:
         if self.states.pop(state.site_id, None) is None:
             return
+        if state.status == "ok" and state.challenge is not None:  # the browser never answered
+            self._fail(state, "challenge", state.challenge.detail("not retried in a browser"), state.http_status)
+        if state.status == "ok" and state.static_empty:
+            state.note = "no visible content in the static HTML; not rendered"
+        if state.status == "ok" and state.note:
+            state.status_detail = state.note
         ok = state.status == "ok"
         evidence = [ev for _, ev in state.evidence]
         flags = site_channels(evidence, messenger_as_chat=self.cfg.messenger_as_chat,
@@ -260,6 +401,7 @@ class AuditSpider(scrapy.Spider):
             "rendered": state.rendered,
             **{ch: flags.get(ch) if ok else None for ch in CHANNELS},
             "channels": sum(flags.values()) if ok else None,
+            "final_domain": state.final_domain or None, "moved": state.moved,
         }
         self.recorder.record(row, list(state.evidence), state.pages)
 

@@ -327,3 +327,71 @@ def fmt_pp_ci(low, high, lang: str = "ru") -> str:
     if low is None or high is None or pd.isna(low) or pd.isna(high):
         return ""
     return f"{fmt_signed_pp(low, lang, False)} … {fmt_signed_pp(high, lang)}"
+
+
+@styled
+def plot_flow(table: pd.DataFrame, ax=None, lang: str = "ru"):
+    """The flow of the sample (``analysis.flow`` table), CONSORT/PRISMA style: one box per step with its n, top
+    to bottom, and beside each arrow a box with the sites excluded there and why. Draws the table only."""
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    t = table.reset_index(drop=True)
+    excluded = pd.to_numeric(t["excluded"], errors="coerce").fillna(0).astype(int).tolist()
+    reasons = []
+    for i, r in t.iterrows():
+        reason = str(r.get(f"reason_{lang}")) if _present(r.get(f"reason_{lang}")) and excluded[i] else ""
+        group, _, items = reason.partition(": ")  # "not reachable: DNS error 2, timeout 1": one line per status
+        lines = [f"{text('flow_excluded', lang)}: {fmt_int_plain(excluded[i])}" + (f" — {group}" if group else "")]
+        lines += [_wrap(f"• {item}", 46) for item in items.split(", ") if item]
+        reasons.append("\n".join(lines))
+    line_h, pad = 0.14, 0.12
+    heights = [line_h * (s.count("\n") + 1) + pad for s in reasons]
+    main_h = 0.52
+    gaps = [max(0.55, heights[i] + 0.2) if i < len(t) - 1 and excluded[i] else 0.55 for i in range(len(t))]
+    tops, y = [], 0.0
+    for i in range(len(t)):
+        tops.append(y)
+        y -= main_h + gaps[i]
+    bottom = tops[-1] - main_h if tops else -1
+    fig, ax = new_axes(ax, max(2.5, 0.95 * (-bottom) + 0.6))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(bottom - 0.1, 0.15)
+    ax.axis("off")
+    left, width = 0.02, 0.44
+    for i, r in t.iterrows():
+        top = tops[i]
+        box = FancyBboxPatch((left, top - main_h), width, main_h, boxstyle="round,pad=0.01,rounding_size=0.03",
+                             fc="#eef2f6", ec=PALETTE["accent"], lw=1.2)
+        ax.add_patch(box)
+        name = _wrap(r.get(f"label_{lang}") or r["step"], 34)
+        ax.text(left + width / 2, top - main_h / 2, f"{name}\nn = {fmt_int_plain(r['n'])}", ha="center",
+                va="center", fontsize=9, fontweight="bold" if i == len(t) - 1 else "normal")
+        note = r.get(f"note_{lang}")
+        if i == len(t) - 1 and _present(note):
+            ax.text(left + width + 0.03, top - main_h / 2, _wrap(note, 46), ha="left", va="center", fontsize=7.5,
+                    color=PALETTE["muted"], style="italic")
+        if i == len(t) - 1:
+            continue
+        x = left + width / 2
+        ax.add_patch(FancyArrowPatch((x, top - main_h), (x, tops[i + 1]), arrowstyle="-|>", mutation_scale=12,
+                                     color=PALETTE["accent"], lw=1.2))
+        if not excluded[i]:
+            continue
+        mid = top - main_h - gaps[i] / 2
+        h = heights[i]
+        ex_left = 0.56
+        ax.add_patch(FancyBboxPatch((ex_left, mid - h / 2), 0.42, h, boxstyle="round,pad=0.01,rounding_size=0.03",
+                                    fc="#fbf3ee", ec=PALETTE["published"], lw=1.0))
+        ax.text(ex_left + 0.015, mid, reasons[i], ha="left", va="center", fontsize=7.5)
+        ax.add_patch(FancyArrowPatch((x, mid), (ex_left, mid), arrowstyle="-|>", mutation_scale=10,
+                                     color=PALETTE["published"], lw=1.0))
+    ax.set_title(text("flow_title", lang))
+    return ax
+
+
+def fmt_int_plain(value) -> str:
+    """A count with the thousands separator of neither language (charts keep 1234 short)."""
+    try:
+        return str(int(value))
+    except (TypeError, ValueError):
+        return ""

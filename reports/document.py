@@ -180,6 +180,19 @@ def _channel_counts_grid(t: pd.DataFrame, lang: str) -> Grid:
     return Grid(heads, rows, [True] * 7)
 
 
+def _flow_grid(t: pd.DataFrame, lang: str) -> Grid:
+    """The sample flow (``flow.csv``): each step's sites, how many it excluded and why (the last step's note)."""
+    heads = [_col(k, lang) for k in ("flow_step", "sites", "excluded", "reason")]
+    rows = []
+    for _, r in t.iterrows():
+        reason = "" if is_missing(r.get(f"reason_{lang}")) else str(r[f"reason_{lang}"])
+        note = "" if is_missing(r.get(f"note_{lang}")) else str(r[f"note_{lang}"])
+        excluded = pd.to_numeric(r.get("excluded"), errors="coerce")
+        rows.append([esc(r[f"label_{lang}"]), fmt_int(r["n"]),
+                     fmt_int(excluded) if not is_missing(excluded) and excluded else "—", esc(reason or note)])
+    return Grid(heads, rows, [False, True, True, False])
+
+
 def _top_grid(t: pd.DataFrame, lang: str) -> Grid:
     heads = [_col(k, lang) for k in ("rank", "company", "website", "score", "channels_found")]
     rows = []
@@ -301,7 +314,7 @@ def _accuracy_grid(t: pd.DataFrame, lang: str) -> Grid:
     return Grid(heads, rows, [False] + [True] * (len(keys) + 3))
 
 
-GRIDS = {"prevalence": _prevalence_grid, "combinations": _combinations_grid, "channel_counts": _channel_counts_grid,
+GRIDS = {"flow": _flow_grid, "prevalence": _prevalence_grid, "combinations": _combinations_grid, "channel_counts": _channel_counts_grid,
          "top": _top_grid, "survey_figures": _survey_grid, "accuracy": _accuracy_grid, "compare": _compare_grid,
          "cochran": _cochran_grid, "validation": _validation_grid, "prevalence_corrected": _corrected_grid}
 
@@ -379,6 +392,8 @@ def _draw_all(tables: dict[str, pd.DataFrame], out: Path, lang: str, formats,
         ax = fn(*args, lang=lang, **kw)
         made[name] = charts.save_figure(ax.figure, out / AuditFolder.CHARTS / f"{name}-{lang}", formats)
 
+    if AuditFolder.FLOW in tables and len(tables[AuditFolder.FLOW]):  # the report opens with the sample
+        draw(AuditFolder.FLOW, charts.plot_flow, tables[AuditFolder.FLOW])
     if "prevalence" in tables:
         draw("prevalence", charts.plot_prevalence, tables["prevalence"])
     for key in sorted(k for k in tables if k.startswith("reproduce-")):
@@ -401,8 +416,29 @@ def _draw_all(tables: dict[str, pd.DataFrame], out: Path, lang: str, formats,
     return made
 
 
+#: Sections whose numbers are over the working company websites (status ok): they state the base.
+BASED = ("prevalence", "combinations", "channel_counts", "scores", "top", "groups-")
+
+
+def base_note(name: str, flow: pd.DataFrame | None, lang: str) -> str:
+    """«Base: 288 working company websites of 320 input rows…» for a section computed over ok sites; "" for
+    the others (the flow itself, a survey, the accuracy against labels) and when there is no flow."""
+    if flow is None or not len(flow):
+        return ""
+    based = name.startswith(BASED) and not name.endswith("-tests")
+    if name.startswith("reproduce-"):
+        try:
+            based = load_study(name[len("reproduce-"):]).data == "audit"
+        except StudySpecError:
+            based = False
+    if not based:
+        return ""
+    n = pd.to_numeric(flow["n"], errors="coerce")
+    return text("base_note", lang).format(n=fmt_int(n.iloc[-1]), total=fmt_int(n.iloc[0]))
+
+
 def _section(name: str, table: pd.DataFrame | None, paths: list[Path], lang: str, level: int = 2,
-             weights: Mapping[str, float] | None = None) -> str:
+             weights: Mapping[str, float] | None = None, flow: pd.DataFrame | None = None) -> str:
     title, note = section_text(name, lang, weights)
     png = next((p for p in paths if p.suffix == ".png"), None)
     img = (f"<figure><img alt='{esc(title)}' style='width:{_png_inches(png):.2f}in' "
@@ -410,6 +446,8 @@ def _section(name: str, table: pd.DataFrame | None, paths: list[Path], lang: str
     grid = _grid_for(name, table, lang) if table is not None and len(table) else None
     body = grid_html(grid, lang=lang, file=AuditFolder.csv_name(name)) if grid is not None else ""
     lead = f"<p class='lead'>{esc(note)}</p>" if note else ""
+    based = base_note(name, flow, lang)
+    lead += f"<p class='base'>{esc(based)}</p>" if based else ""
     # the heading, its explanation and the chart stay on one page
     return (f"<section id='{esc(name)}'><div class='keep'><h{level}>{esc(title)}</h{level}>{lead}{img}</div>"
             f"{body}</section>")
@@ -429,8 +467,9 @@ def build_report(tables: dict[str, pd.DataFrame], out_dir: str | Path, lang: str
     lang = lang_of(lang)
     made = _draw_all(tables, out, lang, formats, default_weights() if weights is None else dict(weights))
     sections = [f"<h1>{esc(text('report_title', lang))}</h1>", _meta_html(meta, lang)]
+    flow = tables.get(AuditFolder.FLOW)
     for name, paths in made.items():
-        part = _section(name, tables.get(name), paths, lang, weights=weights)
+        part = _section(name, tables.get(name), paths, lang, weights=weights, flow=flow)
         tests = tables.get(f"{name}-tests") if name.startswith("groups-") else None
         if tests is not None and len(tests):
             part = part[:-len("</section>")] + _section(f"{name}-tests", tests, [], lang, level=3) + "</section>"
@@ -500,6 +539,7 @@ CSS = (
     "h1{font-size:26px;margin:.2em 0 .6em}h2{font-size:20px;margin:1.8em 0 .2em;break-after:avoid}"
     "h3{font-size:16px;margin:1.2em 0 .2em;break-after:avoid}"
     "p.lead{margin:.2em 0 .8em;color:#3d4a57;font-size:13px;max-width:52em}"
+    "p.base{margin:-.4em 0 .8em;color:#3d4a57;font-size:12px;font-style:italic}"
     "figure{margin:.6em 0 .8em;break-inside:avoid}img{max-width:100%;height:auto;display:block}"
     "table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:12px;max-width:100%}"
     "thead{display:table-header-group}tr{break-inside:avoid}"

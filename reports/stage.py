@@ -11,6 +11,7 @@ import pandas as pd
 from chanaudit.analysis import check_options
 from chanaudit.analysis.combinations import channel_counts, combinations
 from chanaudit.analysis.compare import grouped_comparison
+from chanaudit.analysis.flow import sample_flow
 from chanaudit.analysis.prevalence import prevalence
 from chanaudit.core.contract import CHANNELS
 from chanaudit.core.errors import InvalidOption
@@ -26,7 +27,8 @@ Say = Callable[[str], None]
 
 def load_tables(folder: AuditFolder | str | os.PathLike, min_group_n: int = 10,
                 say: Say | None = None) -> dict[str, pd.DataFrame]:
-    """Every table of an audit folder by name; prevalence, counts and combinations computed if absent.
+    """Every table of an audit folder by name; the sample flow computed from sites.csv, and prevalence, counts
+    and combinations computed if absent.
 
     A group comparison (``groups-<column>.csv``) written without folding (no ``members`` column) that has
     groups of fewer than ``min_group_n`` sites is computed again from sites.csv with those groups folded into
@@ -34,6 +36,7 @@ def load_tables(folder: AuditFolder | str | os.PathLike, min_group_n: int = 10,
     folder = AuditFolder.of(folder)
     tables = folder.tables()
     sites = tables[AuditFolder.SITES]
+    tables[AuditFolder.FLOW] = sample_flow(sites)  # always from sites.csv: the base the tables below are over
     tables.setdefault(AuditFolder.PREVALENCE, prevalence(sites))
     tables.setdefault(AuditFolder.CHANNEL_COUNTS, channel_counts(sites))
     tables.setdefault(AuditFolder.COMBINATIONS, combinations(sites))

@@ -306,7 +306,8 @@ def test_analysis_stage_writes_every_table(tmp_path):
 
     write_csv(audit(), tmp_path / "sites.csv")
     tables = analysis.run(tmp_path, by=["city"], min_group_n=1)
-    assert list(tables) == ["prevalence", "channel_counts", "combinations", "groups-city", "groups-city-tests"]
+    assert list(tables) == ["flow", "prevalence", "channel_counts", "combinations", "groups-city",
+                            "groups-city-tests"]  # flow: the base of every share (issue 13)
     folder = AuditFolder(tmp_path)
     for name, table in tables.items():
         assert len(folder.read(name)) == len(table)

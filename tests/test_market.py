@@ -23,6 +23,7 @@ import pytest
 from chanaudit.demo.market import (
     CHANNELS,
     JOINT,
+    MARKER,
     ONE_CLICK_ROLES,
     TARGETS,
     assign_profiles,
@@ -54,7 +55,9 @@ def market(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def healthy(market):
-    return [s for s in market.sites if not s["fault"]]
+    """Working company websites: no fault, and not one of the sites in a state (parked, challenge... moved),
+    which have no company pages (test_sites_in_a_state_are_labelled_and_served_as_the_provider_does)."""
+    return [s for s in market.sites if not s["fault"] and not s["state"]]
 
 
 @pytest.fixture(scope="module")
@@ -377,3 +380,42 @@ def test_links_round_trip(page, target):
         resolved = urlsplit(urljoin(BASE + page, href))
         expected = urlsplit(BASE + target)
         assert (resolved.path, resolved.fragment) == (expected.path, expected.fragment), (page, target, href)
+
+
+# -- sites that are no working company website (issue 13) ----------------------------------------------------
+def test_sites_in_a_state_are_labelled_and_served_as_the_provider_does(market, truth):
+    from chanaudit.demo.market import state_serving
+
+    in_state = [s for s in market.sites if s["state"]]
+    counts = {state: sum(s["state"] == state for s in in_state) for state in load_vocabulary()["calibration"]["states"]}
+    assert counts == {"challenge": 4, "parked": 5, "placeholder": 5, "empty": 2, "moved": 3}  # round(share * 320)
+    assert not any(s["fault"] for s in in_state)
+    variants = {s["reply"]["variant"] for s in in_state if s["state"] != "moved"}
+    assert {"cloudflare", "ddos-guard", "sedo", "broker-hugedomains", "nginx-default", "apache-centos",
+            "app-shell", "blank"} <= variants  # several providers, Russian and international
+    healthy_slugs = {s["slug"] for s in market.sites if not s["fault"] and not s["state"]}
+    for s in in_state:
+        row = truth.loc[s["slug"]]
+        assert row[list(CHANNELS)].isna().all()  # no channels: never a ground truth of a company site
+        served = state_serving(s, market.site_dir(s["slug"]) if market.site_dir(s["slug"]).exists() else None)
+        if s["state"] == "moved":
+            assert s["moved_to"] in healthy_slugs and served == {"redirect_to": s["moved_to"]}
+            assert row["notes"] == f"moved: redirects (301) to the site of {s['moved_to']}, another company"
+            continue
+        assert row["notes"] == f"state: {s['state']} ({s['reply']['variant']})"
+        reply = served["replies"]["/"]
+        assert reply.status == s["reply"]["status"]
+        if s["reply"]["variant"] == "broker-hugedomains":
+            assert reply.status == 302 and ("Location", s["reply"]["location"]) in reply.headers
+            assert s["domain"].rpartition(".")[0] in s["reply"]["location"]
+            continue
+        body = reply.body.decode("utf-8")
+        assert body.startswith(MARKER) and "{{" not in body  # every page says it is synthetic; all filled in
+    cloudflare = next(s for s in in_state if s["state"] == "challenge" and s["reply"]["variant"] == "cloudflare")
+    assert cloudflare["reply"]["status"] == 403 and cloudflare["reply"]["headers"]["cf-mitigated"] == "challenge"
+
+
+def test_small_markets_still_show_every_state(tmp_path):
+    small = generate_market(tmp_path / "small", 40, 7)
+    assert {s["state"] for s in small.sites if s["state"]} == {"challenge", "parked", "placeholder", "empty", "moved"}
+    assert not any(s["state"] for s in generate_market(tmp_path / "tiny", 10, 7).sites)

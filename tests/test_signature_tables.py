@@ -12,7 +12,7 @@ from chanaudit.crawler import signatures
 
 def test_every_table_loads_once_and_is_shared():
     names = sorted(p.stem for p in signatures.FOLDER.glob("*.yaml"))
-    assert names == ["chat", "contact", "forms", "navigation", "portal", "render"]
+    assert names == ["chat", "contact", "forms", "navigation", "portal", "render", "states"]
     for name in names:
         data = signatures.load(name)
         assert isinstance(data, dict) and data, name

@@ -28,6 +28,7 @@ def analyze(
     """Prevalence of each channel with intervals, channel counts and combinations (and group comparisons)."""
     from chanaudit.analysis import run
     from chanaudit.analysis.compare import OTHER_GROUP
+    from chanaudit.analysis.flow import base_lines
 
     with friendly_errors():
         _check_lang(lang)
@@ -41,6 +42,8 @@ def analyze(
         table.add_row(r[f"label_{lang}"], str(r["k"]), str(r["n"]), fmt_pct(r["estimate"], lang),
                       fmt_ci(r["ci_low"], r["ci_high"], lang))
     console.print(table)
+    for line in base_lines(tables[AuditFolder.FLOW], lang):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     folder = AuditFolder(audit_dir)
     console.print("written: " + ", ".join(folder.csv(name).name for name in tables
                                           if not name.endswith("-tests")) + f" in {audit_dir}")
@@ -72,6 +75,7 @@ def reproduce_cmd(
 ) -> None:
     """Published vs reproduced: every figure of a study with its interval, the difference and a verdict."""
     from chanaudit.analysis import reproduce_study
+    from chanaudit.analysis.flow import base_lines
     from chanaudit.analysis.reproduce import display_rows, sample_caveat
     from chanaudit.survey import run_reproduce
 
@@ -92,6 +96,9 @@ def reproduce_cmd(
     for row in display_rows(result, lang):
         table.add_row(*row)
     console.print(table)
+    if done.flow is not None and spec.data == "audit":
+        for line in base_lines(done.flow, lang):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
     for line in sample_caveat(spec, lang, margin):
         console.print(line, markup=False)
     console.print(f"written: {done.path}")

@@ -47,6 +47,10 @@ def audit(
     max_mb: float = typer.Option(5.0, "--max-mb", help="Largest download in MB (after decompression)."),
     no_robots: bool = typer.Option(False, "--ignore-robots", help="Do not obey robots.txt (only for your own sites)."),
     messenger_as_chat: bool = typer.Option(False, "--messenger-as-chat", help="Count messenger links (t.me, wa.me) as chat: a sensitivity run."),
+    offsite_redirects: str = typer.Option(
+        "audit", "--offsite-redirects", metavar="audit|skip",
+        help="A home page that redirects to another registrable domain: audit the target and flag the row "
+             "(moved=1, final_domain), or skip the site (status moved)."),
     user_agent: str = typer.Option(None, "--user-agent", help="User-Agent header; the default names chanaudit."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -63,7 +67,7 @@ def audit(
             render=render, allow_private=allow_private, obey_robots=not no_robots, concurrency=concurrency,
             per_site=per_site, workers=workers, delay=delay, timeout=timeout, max_pages=max_pages,
             max_bytes=int(max_mb * 1024 * 1024), messenger_as_chat=messenger_as_chat,
-            third_party_scripts=third_party_scripts,
+            third_party_scripts=third_party_scripts, offsite_redirects=offsite_redirects,
             **({"user_agent": user_agent} if user_agent else {}), **({"chromium": chromium} if chromium else {}),
         )
         site_list = read_sites(sites, column=column)

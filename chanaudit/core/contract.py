@@ -20,12 +20,24 @@ FAILURE_STATUSES: tuple[str, ...] = (
     "invalid_input", "dns_error", "connect_error", "timeout", "tls_error", "http_error",
     "robots_blocked", "not_html", "too_large", "blocked_address", "error",
 )
-STATUSES: tuple[str, ...] = (OK, *FAILURE_STATUSES)
+#: Status codes of a site that answers but is no working company website (crawler/states.py):
+#: an anti-bot interstitial, a parked or for-sale domain, a default or suspended page, nothing to see.
+SITE_STATES: tuple[str, ...] = ("challenge", "parked", "placeholder", "empty")
+#: ``--offsite-redirects skip``: the home page redirects to another registrable domain; not audited.
+MOVED = "moved"
+#: Sites excluded from the base of every share as no working company website.
+NOT_A_COMPANY_SITE: tuple[str, ...] = (*SITE_STATES, MOVED)
+#: Sites with a valid input that could not be audited: not reachable, refused, or failed.
+UNREACHABLE: tuple[str, ...] = tuple(s for s in FAILURE_STATUSES if s != "invalid_input")
+STATUSES: tuple[str, ...] = (OK, *FAILURE_STATUSES, *NOT_A_COMPANY_SITE)
+#: What ``--offsite-redirects`` does with a home page that redirects to another registrable domain:
+#: audit the target and flag it (``moved=1``), or skip the site (status ``moved``).
+OFFSITE_REDIRECTS: tuple[str, ...] = ("audit", "skip")
 
 #: Columns of ``sites.csv``, before the input's own columns (passed through).
 SITE_COLUMNS: tuple[str, ...] = (
     "site_id", "input", "url", "final_url", "status", "status_detail", "http_status", "pages", "rendered",
-    *CHANNELS, "channels", "score",
+    *CHANNELS, "channels", "score", "final_domain", "moved",
 )
 #: Columns of ``evidence.csv``: one row per finding.
 EVIDENCE_COLUMNS: tuple[str, ...] = (
@@ -34,6 +46,7 @@ EVIDENCE_COLUMNS: tuple[str, ...] = (
 #: Columns of ``pages.csv``: one row per page fetched.
 PAGE_COLUMNS: tuple[str, ...] = (
     "site_id", "url", "role", "depth", "http_status", "bytes", "content_type", "rendered", "elapsed_ms", "error",
+    "state", "state_rule", "state_evidence",
 )
 
 SNIPPET_LEN = 160

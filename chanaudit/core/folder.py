@@ -46,6 +46,8 @@ class AuditFolder:
     SCORING = "scoring.json"
     #: Analysis tables written by ``analyze`` (and computed on the fly by the report when absent).
     PREVALENCE = "prevalence"
+    #: The flow of the sample: input rows -> valid -> answered -> working company websites (the base).
+    FLOW = "flow"
     CHANNEL_COUNTS = "channel_counts"
     COMBINATIONS = "combinations"
     ACCURACY = "accuracy"

@@ -7,10 +7,15 @@
 - ``market.json`` — ``{"synthetic": true, "seed", "sites": [...]}`` with each
   site's identity, encoding, fault (served by name by the site server),
   ``render_only`` channels, layout, pages and their roles, and channel values;
+  a site that is no working company website has its ``state`` (challenge,
+  parked, placeholder, empty: one page from ``datasets/market/states.yaml``,
+  served with its ``reply`` status and headers) or moved to another company
+  (``state: moved``, ``moved_to``: that site's slug);
 - ``truth.csv`` — what an auditor sees within one click (home, contacts page,
   support section): ``slug, email, phone, chat, form, portal, chat_vendor,
   render_only, notes`` (empty channels for faulty sites; notes list where each
-  channel sits and every decoy placed);
+  channel sits and every decoy placed; ``state: parked (sedo)`` for the sites
+  that are no working company website, which have no channels);
 - ``companies.csv`` — the crawler's input without URLs: ``slug, name, city,
   segment, domain, language``.
 
@@ -694,6 +699,54 @@ def _identity(rng: random.Random, vocab: dict, lang: str, used: set[str]) -> dic
             "address": address, "year": rng.randrange(1996, 2013)}
 
 
+def deal_states(rng: random.Random, pool: list[int], n_sites: int, shares: dict[str, float]) -> dict[int, str]:
+    """index -> state for round(share * n_sites) sites per state (at least one each from 20 sites up), drawn
+    from ``pool``."""
+    counts = {s: max(round(share * n_sites), 1 if n_sites >= 20 else 0) for s, share in shares.items()}
+    chosen = rng.sample(pool, min(len(pool), sum(counts.values())))
+    out, k = {}, 0
+    for state, count in counts.items():
+        for i in chosen[k:k + count]:
+            out[i] = state
+        k += count
+    return out
+
+
+def state_page(state: str, ident: dict, vocab: dict, turn: int) -> tuple[dict, bytes]:
+    """The ``turn``-th page of ``state`` (in turn among the variants of ``states.yaml`` for the site's
+    language): its ``reply`` record (variant id, status, headers, location) and the body, marked SYNTHETIC."""
+    variants = [v for v in vocab["states"][state] if ident["language"] in v["lang"]]
+    spec = variants[turn % len(variants)]
+    name, _, tld = ident["domain"].rpartition(".")
+    values = {"domain": ident["domain"], "name": name, "tld": tld, "brand": ident["brand"]}
+    headers = {k: [fill(x, **values) for x in v] if isinstance(v, list) else fill(str(v), **values)
+               for k, v in spec["headers"].items()}
+    reply = {"variant": spec["id"], "status": spec["status"], "headers": headers}
+    if spec.get("location"):
+        reply["location"] = fill(spec["location"], **values)
+    body = (f"{MARKER}\n" + fill(spec["html"], **values)).encode("utf-8") if spec.get("html") else b""
+    return reply, body
+
+
+def state_serving(entry: dict, root: Path | None) -> dict:
+    """How :class:`chanaudit.demo.server.Site` serves a site of market.json that is no working company website:
+    ``{"redirect_to": slug}`` for a moved site, ``{"replies": {"/": Reply}}`` with the state page's status and
+    headers, ``{}`` for the others."""
+    from chanaudit.demo.server import Reply
+
+    if entry.get("state") == "moved":
+        return {"redirect_to": entry["moved_to"]}
+    reply = entry.get("reply")
+    if not reply:
+        return {}
+    headers = dict(reply["headers"])
+    if reply.get("location"):
+        headers["Location"] = reply["location"]
+    page = root / "index.html" if root is not None else None
+    body = page.read_bytes() if page is not None and page.exists() else b""
+    return {"replies": {"/": Reply.of(reply["status"], headers, body)}}
+
+
 def generate_market(out_dir: Path, n_sites: int = 320, seed: int = 2016) -> Market:
     """Write a SYNTHETIC market of ``n_sites`` sites under ``out_dir``; same seed, same bytes."""
     out_dir = Path(out_dir)
@@ -708,7 +761,9 @@ def generate_market(out_dir: Path, n_sites: int = 320, seed: int = 2016) -> Mark
     fault_names = list(cal["faults"])
     rng.shuffle(fault_names)
     faults = {i: fault_names[k % len(fault_names)] for k, i in enumerate(faulty)}
-    healthy = [i for i in indices if i not in faults]
+    states = deal_states(rng, [i for i in indices if i not in faults], n_sites, cal["states"])
+    healthy = [i for i in indices if i not in faults and i not in states]
+    moved_to = {i: rng.choice(healthy) for i in sorted(states) if states[i] == "moved"}
     profiles = dict(zip(healthy, assign_profiles(len(healthy), rng), strict=True))
     cp1251 = quota(rng, [i for i in healthy if languages[i] == "ru"], cal["cp1251_share"])
     undeclared = quota(rng, [i for i in healthy if i not in cp1251], cal["undeclared_charset_share"])
@@ -717,15 +772,28 @@ def generate_market(out_dir: Path, n_sites: int = 320, seed: int = 2016) -> Mark
 
     used: set[str] = set()
     entries, truth, files = [], [], {}
+    turns: dict[tuple[str, str], int] = {}  # (state, language) -> sites dealt so far
     for i in indices:
         ident = _identity(rng, vocab, languages[i], used)
         slug = ident["slug"]
         entry = {k: ident[k] for k in ("slug", "name", "city", "segment", "language")}
         entry.update(encoding="cp1251" if i in cp1251 else "utf-8", fault=faults.get(i), render_only=[],
-                     domain=ident["domain"])
+                     domain=ident["domain"], state=states.get(i))
         ident["encoding"] = entry["encoding"]
         row = {"slug": slug, **dict.fromkeys(CHANNELS), "chat_vendor": "", "render_only": "", "notes": ""}
-        if i in faults:
+        if i in states:  # no working company website: no channels to find
+            entry.update(layout=None, pages={}, values={})
+            if states[i] == "moved":
+                entry["moved_to"] = moved_to[i]  # an index until every slug is known
+            else:
+                turn = (states[i], ident["language"])
+                turns[turn] = turns.get(turn, -1) + 1
+                reply, body = state_page(states[i], ident, vocab, turns[turn])
+                entry["reply"] = reply
+                if body:
+                    files[f"sites/{slug}/index.html"] = body
+                row["notes"] = f"state: {states[i]} ({reply['variant']})"
+        elif i in faults:
             fault = faults[i]
             row["notes"] = f"fault: {fault}"
             if fault in cal["faults_with_page"]:
@@ -747,6 +815,9 @@ def generate_market(out_dir: Path, n_sites: int = 320, seed: int = 2016) -> Mark
                        notes="; ".join(builder.notes))
         entries.append(entry)
         truth.append(row)
+    for i, target in moved_to.items():
+        entries[i]["moved_to"] = entries[target]["slug"]
+        truth[i]["notes"] = f"moved: redirects (301) to the site of {entries[target]['slug']}, another company"
 
     truth_frame = pd.DataFrame(truth, columns=TRUTH_COLUMNS)
     for ch in CHANNELS:

@@ -42,12 +42,14 @@ class DemoResult:
 
 def serve_market(market) -> list:
     """Sites for :class:`chanaudit.demo.server.SiteServer` from a generated market."""
+    from chanaudit.demo.market import state_serving
     from chanaudit.demo.server import Site
 
     sites = []
     for entry in market.sites:
         root = market.site_dir(entry["slug"])
-        sites.append(Site(entry["slug"], root=root if root.exists() else None, fault=entry.get("fault")))
+        root = root if root.exists() else None
+        sites.append(Site(entry["slug"], root=root, fault=entry.get("fault"), **state_serving(entry, root)))
     return sites
 
 
@@ -58,6 +60,7 @@ def run_demo(out: Path, n_sites: int = 320, seed: int = 2016, lang: str = "ru", 
     report."""
     from chanaudit import analysis, reports, scoring, survey
     from chanaudit.analysis.accuracy import detection_accuracy
+    from chanaudit.analysis.flow import base_lines
     from chanaudit.crawler.config import AuditConfig
     from chanaudit.crawler.runner import run_audit
     from chanaudit.demo.market import generate_market
@@ -111,6 +114,8 @@ def run_demo(out: Path, n_sites: int = 320, seed: int = 2016, lang: str = "ru", 
     # cities with fewer than MIN_GROUP_N audited sites are folded into one "other" group: with 2-9 sites a
     # city's interval spans most of the axis and says nothing
     result.tables.update(analysis.run(audit, by=["city"], min_group_n=MIN_GROUP_N))
+    for line in base_lines(result.tables[AuditFolder.FLOW], lang):  # the sample flow: the base of every share
+        say(f"    {line.strip()}")
     result.tables[AuditFolder.reproduction(STUDY_2016)] = analysis.reproduce_study(audit, STUDY_2016).table
     lap("analysis")
 

@@ -30,6 +30,22 @@ FAULTS = (
 
 
 @dataclass
+class Reply:
+    """A response as a real server sends it: a status code, headers (a list of pairs, so that a header may
+    repeat, as ``Set-Cookie`` does) and a body. ``Content-Length`` is set from the body."""
+
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+    @classmethod
+    def of(cls, status: int, headers: dict, body: bytes) -> Reply:
+        """From a ``{name: value or [values]}`` mapping (the fixtures' ``.json`` sidecars)."""
+        pairs = [(k, v) for k, vs in headers.items() for v in (vs if isinstance(vs, list) else [vs])]
+        return cls(status, pairs, body)
+
+
+@dataclass
 class Site:
     """One served site: static files under ``root`` (may be None) and an optional fault."""
 
@@ -40,6 +56,10 @@ class Site:
     path_faults: dict[str, str] = field(default_factory=dict)
     #: path -> (content_type, body bytes), served before files
     routes: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    #: path -> a full response (status, headers, body), served before routes and files
+    replies: dict[str, Reply] = field(default_factory=dict)
+    #: the name of another served site: the home page answers 301 to it (a company that moved)
+    redirect_to: str | None = None
     port: int = 0
 
     @property
@@ -153,6 +173,10 @@ class SiteServer:
             return await self._send(writer, 200, "text/plain", b"User-agent: *\nDisallow: /\n")
         if fault:
             return await self._fault(fault, path, writer)
+        if path == "/" and site.redirect_to:
+            return await self._send(writer, 301, "text/html", b"", extra={"Location": self.url(site.redirect_to)})
+        if path in site.replies:
+            return await self._reply(writer, site.replies[path], head_only=method == "HEAD")
         if path in site.routes:
             ctype, body = site.routes[path]
             return await self._send(writer, 200, ctype, body, head_only=method == "HEAD")
@@ -219,6 +243,15 @@ class SiteServer:
         await writer.drain()
         return True
 
+    async def _reply(self, writer, reply: Reply, head_only: bool = False) -> bool:
+        skip = {"content-length", "content-encoding", "transfer-encoding", "connection"}
+        headers = [(k, v) for k, v in reply.headers if k.lower() not in skip]
+        head = f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'OK')}\r\n" + "".join(
+            f"{k}: {v}\r\n" for k, v in [*headers, ("Content-Length", str(len(reply.body))), ("Connection", "keep-alive")])
+        writer.write(head.encode("latin-1") + b"\r\n" + (b"" if head_only else reply.body))
+        await writer.drain()
+        return True
+
     async def _send_huge(self, writer, size: int) -> bool:
         writer.write(f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {size}\r\n\r\n".encode())
         chunk = b"<p>" + b"x" * 65530 + b"</p>"
@@ -230,8 +263,9 @@ class SiteServer:
         return False
 
 
-_REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 403: "Forbidden", 404: "Not Found",
-            500: "Internal Server Error"}
+_REASONS = {200: "OK", 202: "Accepted", 301: "Moved Permanently", 302: "Found", 401: "Unauthorized",
+            403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 429: "Too Many Requests",
+            500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 _BOMB: bytes | None = None
