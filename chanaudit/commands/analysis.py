@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chanaudit.commands.options import OVERRIDES, say_overrides
 from chanaudit.core.folder import AuditFolder
 from chanaudit.core.numbers import fmt_ci, fmt_pct
 from chanaudit.errors import UserError, friendly_errors
@@ -24,6 +25,7 @@ def analyze(
     min_group_n: int = typer.Option(10, "--min-group-n",
                                     help="With --by: groups with fewer audited sites are folded into one "
                                          "'other' group (1 keeps every group)."),
+    overrides: Path = OVERRIDES,
 ) -> None:
     """Prevalence of each channel with intervals, channel counts and combinations (and group comparisons)."""
     from chanaudit.analysis import run
@@ -31,7 +33,7 @@ def analyze(
 
     with friendly_errors():
         _check_lang(lang)
-        tables = run(audit_dir, by or (), method=method, conf=conf, min_group_n=min_group_n)
+        tables = run(audit_dir, by or (), method=method, conf=conf, min_group_n=min_group_n, overrides=overrides)
     prev = tables[AuditFolder.PREVALENCE]
     table = Table(title=f"{'доля сайтов с каналом' if lang == 'ru' else 'share of sites with the channel'}"
                         f" (n = {prev['n'].max()}, {method} {conf:.0%})")
@@ -50,6 +52,8 @@ def analyze(
         if members > 1:
             console.print(f"{folder.csv(AuditFolder.groups(col)).name}: {members} groups with fewer than "
                           f"{min_group_n} sites folded into '{OTHER_GROUP}' (--min-group-n 1 keeps them apart)")
+    if overrides is not None:
+        say_overrides(console, audit_dir)
 
 
 def _check_lang(lang: str) -> None:
@@ -66,6 +70,7 @@ def reproduce_cmd(
     margin: float = typer.Option(None, "--equivalence-margin",
                                  help="Call a figure equivalent when the difference interval lies within "
                                       "+- this share (0.05 = 5 points)."),
+    overrides: Path = OVERRIDES,
 ) -> None:
     """Published vs reproduced: every figure of a study with its interval, the difference and a verdict."""
     from chanaudit.analysis import reproduce_study
@@ -73,7 +78,7 @@ def reproduce_cmd(
 
     with friendly_errors():
         _check_lang(lang)
-        done = reproduce_study(data, study, method, conf, equivalence_margin=margin)
+        done = reproduce_study(data, study, method, conf, equivalence_margin=margin, overrides=overrides)
     spec, result = done.study, done.table
     table = Table(title=spec.title_ru if lang == "ru" else spec.title_en)
     for col in ("figure / показатель", "published / опубл.", f"reproduced / воспр. ({conf:.0%} CI / ДИ)", "k/n",
@@ -86,6 +91,8 @@ def reproduce_cmd(
     for line in sample_caveat(spec, lang, margin):
         console.print(line, markup=False)
     console.print(f"written: {done.path}")
+    if overrides is not None:
+        say_overrides(console, data)
 
 
 def check_published(
