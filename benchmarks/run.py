@@ -8,12 +8,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_crawl  # noqa: E402
 import bench_detect  # noqa: E402
+import bench_review  # noqa: E402
 
 if __name__ == "__main__":
     print("== detectors ==")
     detect = bench_detect.main()
     print("\n== crawler ==")
     crawl = bench_crawl.main(sys.argv[1:])
+    print("\n== review page ==")
+    review = bench_review.main()
     out = Path(__file__).resolve().parent / "last-run.json"
-    out.write_text(json.dumps({"detect": detect, "crawl": crawl}, indent=2))
+    out.write_text(json.dumps({"detect": detect, "crawl": crawl, "review": review}, indent=2))
     print(f"\nwritten {out}")

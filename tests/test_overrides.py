@@ -298,6 +298,24 @@ def test_validate_takes_overrides_as_the_human_labels(audit, tmp_path):
     assert not audit.has(AuditFolder.OVERRIDES_APPLIED)  # validation reads, never writes the audit
 
 
+@pytest.mark.slow
+def test_report_with_overrides(audit, tmp_path):
+    from chanaudit.reports import build
+
+    path = overrides_file(tmp_path, DECISIONS)
+    paths = build(audit, "en", formats=("png",), chromium=None, min_group_n=1, overrides=path)
+    html = paths.html.read_text(encoding="utf-8")
+    assert "Review decisions" in html and "channel values changed: 3 (3 sites), decisions: 5" in html
+    assert "Values changed by review: 3." in html
+    assert "<td class='num'>60.0%</td>" in html  # portal, 3 of 5 after review (2 of 5 before)
+    assert "href='review.html'" in html
+    page = paths.review_html.read_text(encoding="utf-8")
+    assert '"seed":[[1,"email","reject","a@firm1.ru"' in page  # the page opens with the decisions
+    plain = build(audit, "en", formats=("png",), chromium=None, out=tmp_path / "plain")
+    text = plain.html.read_text(encoding="utf-8")
+    assert "Review decisions" not in text and "<td class='num'>40.0%</td>" in text
+
+
 def test_cli_overrides_and_a_named_error(audit, tmp_path):
     runner = CliRunner()
     good = overrides_file(tmp_path, DECISIONS)

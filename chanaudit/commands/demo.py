@@ -36,7 +36,7 @@ def demo(
     _print_accuracy(result.tables["accuracy"], lang)
     _print_reproduce(result.tables[f"reproduce-{STUDY_2016}"], lang)
     console.print(f"\nreport: {result.paths['html']}\n        {result.paths['pdf']}\n"
-                  f"evidence review: {result.paths['evidence']}")
+                  f"review page: {result.paths['review']}")
     console.print(f"done in {time.monotonic() - started:.0f} s ({result.seconds})")
 
 

@@ -79,7 +79,6 @@ class AuditFolder:
     #: page (``chanaudit review`` writes it too).
     REPORT_HTML = "report.html"
     REPORT_PDF = "report.pdf"
-    EVIDENCE_HTML = "evidence.html"
     REVIEW_HTML = "review.html"
     CHARTS = "charts"
     #: Human decisions (:mod:`chanaudit.core.overrides`): the file the review page exports, and what a stage

@@ -132,7 +132,7 @@ def run_demo(out: Path, n_sites: int = 320, seed: int = 2016, lang: str = "ru", 
 
     say("6/6 charts and report")
     paths = reports.build(audit, lang)
-    result.paths.update(html=paths.html, pdf=paths.pdf, evidence=paths.evidence_html)
+    result.paths.update(html=paths.html, pdf=paths.pdf, review=paths.review_html)
     lap("report")
     (out / TIMINGS).write_text(json.dumps({"seconds": result.seconds, "sites": n_sites, "seed": seed}, indent=2),
                                encoding="utf-8")
