@@ -99,7 +99,9 @@ def benchmark(
     for col in (words["metric"], words["company_col"], words["market_col"], words["local_col"]):
         table.add_column(col, overflow="fold")
     for _, r in done.benchmark.table.iterrows():
-        if r["metric"] in ("channels", "score"):
+        if r["metric"] == "channels":  # a count beside the peers' means
+            cells = [str(int(r["company"])), fmt_num(r["market"], lang, 1), fmt_num(r["local"], lang, 1)]
+        elif r["metric"] == "score":
             cells = [fmt_num(r["company"], lang), fmt_num(r["market"], lang), fmt_num(r["local"], lang)]
         else:
             cells = [words["has"] if r["company"] == 1 else words["lacks"],

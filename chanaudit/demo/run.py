@@ -52,15 +52,18 @@ def serve_market(market) -> list:
 
 
 def benchmark_domain(scores: pd.DataFrame) -> str:
-    """The company the demo benchmarks: in the city with the most audited sites, the one ranked nearest the
-    middle of the market (the lowest site_id on a tie): peers above and below it, and local peers to compare."""
+    """The company the demo benchmarks: in the city with the most audited sites, the one whose score sits
+    nearest the middle of the market (mid-rank percentile nearest 50; the lowest site_id on a tie): a
+    typical company, with peers above and below it and local peers to compare."""
+    from chanaudit.analysis.benchmark import percentile
+
     ok = scores.dropna(subset=["score"])
     if "domain" not in ok or not len(ok):
         return ""
-    centre = (len(ok) + 1) / 2
+    market = ok["score"]
     if "city" in ok and ok["city"].notna().any():
         ok = ok[ok["city"] == ok["city"].value_counts().index[0]]
-    middle = (ok["rank"].astype(float) - centre).abs()
+    middle = ok["score"].map(lambda score: abs(percentile(score, market) - 50))
     pick = ok.assign(_d=middle).sort_values(["_d", "site_id"], kind="mergesort")
     return str(pick.iloc[0]["domain"])
 
