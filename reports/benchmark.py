@@ -43,9 +43,12 @@ def write_benchmark(domain: str, audit: AuditFolder | str | os.PathLike, out: st
         raise InvalidOption(f"chart formats must be among {', '.join(FORMATS)}, not {', '.join(unknown) or 'none'}")
     if lang not in ("ru", "en"):
         raise InvalidOption(f"lang must be ru or en, not {lang!r}")
-    sites, evidence, _ = audit_sites(folder, overrides, "benchmark")
+    sites, evidence, applied = audit_sites(folder, overrides, "benchmark")
     scored = score_sites(sites, used_weights(folder) or default_weights())
     result = benchmark(scored, domain, evidence, place=place)
+    if applied is not None:  # the values the review changed, per channel, in the whole audit
+        result.table = applied.annotate(result.table.rename(columns={"metric": "channel"})).rename(
+            columns={"channel": "metric"})
     target = AuditFolder(folder.report_dir if out is None else out)
     stem = AuditFolder.benchmark(result.summary["domain"])
     table = target.write(stem, result.table)

@@ -56,6 +56,8 @@ COLUMN_NOTES = {
     "channels": ("Число найденных каналов", "Number of channels found"),
     "score": ("Взвешенный балл (веса — как в chanaudit score)", "Weighted score (the weights of chanaudit score)"),
     "site_id": ("Номер сайта в аудите (site_id)", "The site's number in the audit (site_id)"),
+    "overridden": ("С --overrides: сколько каналов сайта изменила проверка",
+                   "With --overrides: how many of the site's channels the review changed"),
 }
 _NAME_RULES = {"identity.jsonld": "jsonld", "identity.og_site_name": "og_site_name", "identity.title": "title"}
 
@@ -137,9 +139,12 @@ def build_prospects(scored: pd.DataFrame, evidence: pd.DataFrame | None, lang: s
             "channels_present": ", ".join(label(ch, lang) for ch in CHANNELS if flags[ch]),
             "channels_missing": ", ".join(label(ch, lang) for ch in CHANNELS if not flags[ch]),
             "channels": sum(flags.values()), "score": s.get("score"), "site_id": sid,
-            "_flags": flags,
+            "_flags": flags, "overridden": s.get("overridden"),
         })
-    table = pd.DataFrame(rows, columns=[*PROSPECT_COLUMNS, "_flags"])
+    reviewed = "overridden" in audited
+    table = pd.DataFrame(rows, columns=[*PROSPECT_COLUMNS, "_flags", "overridden"])
+    if not reviewed:
+        table = table.drop(columns="overridden")
     keep = pd.Series(True, index=table.index)
     for ch in missing:
         keep &= table["_flags"].map(lambda f, ch=ch: f[ch] == 0)
@@ -173,7 +178,7 @@ def write_prospects(audit: AuditFolder | str | os.PathLike, out: str | os.PathLi
     if xlsx.suffix.lower() != ".xlsx":
         xlsx = xlsx.with_suffix(".xlsx")
     csv = AuditFolder(xlsx.parent).write(xlsx.stem, table)
-    notes = pd.DataFrame([{"column": c, "ru": COLUMN_NOTES[c][0], "en": COLUMN_NOTES[c][1]} for c in PROSPECT_COLUMNS])
+    notes = pd.DataFrame([{"column": c, "ru": COLUMN_NOTES[c][0], "en": COLUMN_NOTES[c][1]} for c in table.columns])
     write_xlsx({"prospects": table, "columns": notes}, xlsx)
     audited = int(scored["status"].astype(str).eq(OK).sum()) if "status" in scored else len(scored)
     return Prospects(table, [xlsx, csv], audited)

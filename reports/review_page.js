@@ -525,6 +525,9 @@
     say(T.exported.replace("{n}", rows.length));
   }
   function parseCsv(text) {
+    // the delimiter of the header line: "," as exported, ";" as Excel writes in Russian locales
+    const first = text.split(/\r?\n/, 1)[0];
+    const sep = (first.match(/;/g) || []).length > (first.match(/,/g) || []).length ? ";" : ",";
     const rows = [];
     let row = [], field = "", quoted = false;
     for (let j = 0; j < text.length; j++) {
@@ -534,7 +537,7 @@
         else if (c === '"') quoted = false;
         else field += c;
       } else if (c === '"') quoted = true;
-      else if (c === "," || c === ";") { row.push(field); field = ""; }
+      else if (c === sep) { row.push(field); field = ""; }
       else if (c === "\n" || c === "\r") {
         if (c === "\r" && text[j + 1] === "\n") j++;
         row.push(field); rows.push(row); row = []; field = "";

@@ -69,14 +69,15 @@ def _load(folder, min_group_n: int, say: Say | None, overrides) -> tuple[dict[st
 def _reviewed_tables(folder: AuditFolder, tables: dict[str, pd.DataFrame], applied: Applied,
                      min_group_n: int) -> dict[str, pd.DataFrame]:
     """The tables a report shows, computed from the reviewed channels (``applied``), each with ``overridden``:
-    prevalence, counts, combinations, scores and the winners, the group comparisons the folder has and the
+    prevalence, counts, combinations, and those the folder has: scores and the winners, group comparisons,
     reproductions of audit studies (the rejected findings left out of the evidence)."""
     sites = applied.sites
-    weights = used_weights(folder) or default_weights()
-    scored = score_sites(sites, weights)
-    top = int(folder.read_json(AuditFolder.SCORING).get("top", 10))
     out = {AuditFolder.PREVALENCE: prevalence(sites), AuditFolder.CHANNEL_COUNTS: channel_counts(sites),
-           AuditFolder.COMBINATIONS: combinations(sites), AuditFolder.SCORES: scored, AuditFolder.TOP: top_n(scored, top)}
+           AuditFolder.COMBINATIONS: combinations(sites)}
+    if AuditFolder.SCORES in tables or AuditFolder.TOP in tables:  # shown when scoring has run
+        scored = score_sites(sites, used_weights(folder) or default_weights())
+        top = int(folder.read_json(AuditFolder.SCORING).get("top", 10))
+        out.update({AuditFolder.SCORES: scored, AuditFolder.TOP: top_n(scored, top)})
     for name in [k for k in tables if k.startswith(AuditFolder.groups("")) and not k.endswith("-tests")]:
         column = name.removeprefix(AuditFolder.groups(""))
         if column in sites:

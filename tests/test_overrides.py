@@ -309,6 +309,7 @@ def test_report_with_overrides(audit, tmp_path):
     assert "Values changed by review: 3." in html
     assert "<td class='num'>60.0%</td>" in html  # portal, 3 of 5 after review (2 of 5 before)
     assert "href='review.html'" in html
+    assert "Highest-scoring companies" not in html  # scoring never ran here: no scores to recompute
     page = paths.review_html.read_text(encoding="utf-8")
     assert '"seed":[[1,"email","reject","a@firm1.ru"' in page  # the page opens with the decisions
     plain = build(audit, "en", formats=("png",), chromium=None, out=tmp_path / "plain")

@@ -92,6 +92,8 @@ def test_overrides_change_channels_and_drop_rejected_contacts(audit, tmp_path):
                                      {"site_id": 1, "channel": "portal", "value": 1}])
     t = write_prospects(audit, overrides=path).table.set_index("site_id")
     assert t.loc[1, "emails"] == "a@firm1.ru" and "Клиентский портал" in t.loc[1, "channels_present"]
+    assert t.loc[1, "overridden"] == 1 and t.loc[2, "overridden"] == 0  # the portal; the email stays (a@ left)
+    assert "overridden" not in write_prospects(audit).table
 
 
 def test_cli(audit, tmp_path):
@@ -102,3 +104,17 @@ def test_cli(audit, tmp_path):
     assert "3 of 5 audited companies" in res.output and out.exists() and (tmp_path / "crm" / "leads.csv").exists()
     res = CliRunner().invoke(app, ["prospects", str(audit), "--missing", "fax"])
     assert res.exit_code == 2 and "error: --missing fax: not a channel" in res.output
+
+
+def test_benchmark_with_overrides(audit, tmp_path):
+    from chanaudit.reports.benchmark import write_benchmark
+
+    path = overrides_file(tmp_path, [{"site_id": 2, "channel": "portal", "value": 0},
+                                     {"site_id": 6, "channel": "chat", "value": 0}])
+    done = write_benchmark("firm1.ru", audit, tmp_path / "bench", lang="en", formats=("png",), overrides=path)
+    table = done.benchmark.table.set_index("metric")
+    # peers of site 1: 2, 3, 5, 6; after review portal only on 6, chat on 2
+    assert table.loc["portal", ["market_k", "market_n", "overridden"]].tolist() == [1, 4, 1]
+    assert table.loc["chat", ["market_k", "overridden"]].tolist() == [1, 1]
+    assert table.loc["email", "overridden"] == 0 and table.loc["score", "overridden"] == 2
+    assert done.benchmark.summary["local_by"] == "city" and done.benchmark.summary["local_peers"] == 2

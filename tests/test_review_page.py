@@ -134,13 +134,14 @@ def test_filter_search_decide_export_and_feed_back(browser, tmp_path):
     assert first == "6"  # every channel: the best score
     page.click("#head button[data-sort='id']")
 
-    # decisions, by keyboard and by buttons
+    # decisions, by keyboard and by buttons, signed by the reviewer
+    page.fill("#reviewer", "ann")
     pick(page, 1)
     page.click("#findings tr[data-finding='a@firm1.ru'] button[data-act='reject-finding']")  # one of two emails
     page.keyboard.press("4")  # the form channel
     page.keyboard.press("r")  # reject: its only finding -> absent
     pick(page, 3)
-    page.fill("#channels tr[data-channel='portal'] input.note", "by hand")
+    page.fill("#channels tr[data-channel='portal'] input.note", "by hand; in the footer")
     page.click("#channels tr[data-channel='portal'] button[data-act='set1']")
     pick(page, 6)
     page.keyboard.press("3")
@@ -162,7 +163,6 @@ def test_filter_search_decide_export_and_feed_back(browser, tmp_path):
     assert summary(page) == "6 of 6 shown; 4 reviewed; 3 changed"
 
     # export
-    page.fill("#reviewer", "ann")
     with page.expect_download() as info:
         page.click("#export")
     exported = tmp_path / "overrides.csv"
@@ -172,6 +172,8 @@ def test_filter_search_decide_export_and_feed_back(browser, tmp_path):
     assert list(table.columns) == ["site_id", "domain", "channel", "value", "finding", "note", "reviewer", "time",
                                    "audit"]
     assert set(table["audit"]) == {audit_id(audit)} and len(table) == 5
+    assert table.set_index(["site_id", "channel"]).loc[(3, "portal"), ["value", "note", "reviewer"]].tolist() == [
+        "1", "by hand; in the footer", "ann"]
     assert read_overrides(exported, audit.read_sites(), read_csv(audit.evidence), audit_id(audit)).rows == 5
     assert not page.problems, page.problems  # no error, no CSP violation
     assert {u.split(":")[0] for u in page.requests} <= {"file", "blob"}, page.requests  # nothing from a network
@@ -194,6 +196,8 @@ def test_filter_search_decide_export_and_feed_back(browser, tmp_path):
     other.set_input_files("#import", str(exported))
     other.wait_for_selector("#summary:has-text('4 reviewed')")
     assert summary(other) == "6 of 6 shown; 4 reviewed; 3 changed"
+    pick(other, 3)
+    assert other.input_value("#channels tr[data-channel='portal'] input.note") == "by hand; in the footer"
     fresh.close()
     context.close()
 
