@@ -304,20 +304,66 @@ def compare_waves(waves: Sequence[pd.DataFrame], folders: Sequence[str] | None =
 
 
 def compare_audits(folders: Sequence[str | Path], out: str | Path, conf: float = 0.95, mid_p: bool = False,
-                   key: str | None = None) -> Comparison:
+                   key: str | None = None, overrides: Sequence[str | Path | None] | None = None) -> Comparison:
     """Read the audit folders (oldest first), compare them and write ``compare.csv``, ``unpaired.csv`` and,
-    for three waves or more, ``cochran.csv`` and ``waves.csv`` into ``out``."""
+    for three waves or more, ``cochran.csv`` and ``waves.csv`` into ``out``.
+
+    ``overrides`` gives, in the order of the folders, each audit's file of human decisions (None or ``-``: none
+    for that audit); every table then has a column ``overridden``: the values the reviews changed among the
+    sites paired (per channel, both waves)."""
+    from chanaudit.core.errors import InvalidOption
     from chanaudit.core.folder import AuditFolder
+    from chanaudit.core.overrides import apply_to_folder
 
     audits = [AuditFolder(f) for f in folders]
     if len(audits) < 2:
         raise PairingError("give at least two audit folders to compare (oldest first)")
-    result = compare_waves([a.read_sites() for a in audits], [str(a) for a in audits], conf=conf, mid_p=mid_p,
-                           key=key)
+    files = [None if f in (None, "", "-") else f for f in (overrides or [])]
+    if overrides and len(files) != len(audits):
+        raise InvalidOption(f"--overrides: {len(files)} files for {len(audits)} audits; give one per audit, in the "
+                            "order of the audits ('-' for an audit without)")
+    waves, changed = [], []
+    for i, audit in enumerate(audits):
+        if files and files[i] is not None:
+            applied = apply_to_folder(audit, files[i], "compare")
+            waves.append(applied.sites)
+            changed.append(applied.decisions[applied.decisions["changed"] == 1])
+        else:
+            waves.append(audit.read_sites())
+            changed.append(pd.DataFrame(columns=["site_id", "channel"]))
+    result = compare_waves(waves, [str(a) for a in audits], conf=conf, mid_p=mid_p, key=key)
+    if any(f is not None for f in files):
+        result = _annotate(result, waves, changed, key)
     target = AuditFolder(out)
     result.written.append(target.write(AuditFolder.COMPARE, result.compare))
     result.written.append(target.write(AuditFolder.UNPAIRED, result.unpaired))
     if result.cochran is not None:
         result.written.append(target.write(AuditFolder.COCHRAN, result.cochran))
         result.written.append(target.write(AuditFolder.WAVES, result.waves))
+    return result
+
+
+def _annotate(result: Comparison, waves: Sequence[pd.DataFrame], changed: Sequence[pd.DataFrame],
+              key: str | None) -> Comparison:
+    """Every table of ``result`` with ``overridden``: the channel values changed by review among the sites in the
+    comparison (those paired in ``compare``; per channel where the table has one)."""
+    per: dict[str, int] = dict.fromkeys(CHANNELS, 0)
+    paired_domains = set.intersection(*[set(site_domains(w, key)[w["status"].astype(str).eq(OK)])
+                                        if "status" in w else set(site_domains(w, key)) for w in waves])
+    for sites, decided in zip(waves, changed, strict=True):
+        domains = dict(zip(sites["site_id"], site_domains(sites, key), strict=True))
+        for sid, ch in zip(decided["site_id"], decided["channel"], strict=True):
+            if domains.get(sid) in paired_domains:
+                per[ch] = per.get(ch, 0) + 1
+    total = sum(per.values())
+
+    def mark(table: pd.DataFrame | None) -> pd.DataFrame | None:
+        if table is None:
+            return None
+        table = table.copy()
+        table["overridden"] = table["channel"].map(per).fillna(total).astype(int) if "channel" in table else total
+        return table
+
+    result.compare, result.unpaired = mark(result.compare), mark(result.unpaired)
+    result.cochran, result.waves = mark(result.cochran), mark(result.waves)
     return result

@@ -361,13 +361,47 @@ def validate(sites: pd.DataFrame, labels: pd.DataFrame, conf: float = 0.95, sour
                       pd.DataFrame(corrected, columns=CORRECTED_COLUMNS), len(labels))
 
 
+def is_overrides_file(path: str | Path) -> bool:
+    """True for a file of review decisions (columns ``channel`` and ``value``, :mod:`chanaudit.core.overrides`)
+    rather than a coding sheet (one column per channel)."""
+    from chanaudit.core.tables import read_table
+
+    columns = {str(c).strip().lower() for c in read_table(path).frame.columns}
+    return {"channel", "value"} <= columns and not set(CHANNELS) & columns
+
+
+def labels_from_overrides(audit: str | Path, path: str | Path, channels=CHANNELS) -> pd.DataFrame:
+    """The labels of :func:`read_labels` from review decisions: per reviewed site, the value of each channel
+    after the decisions (a confirmed or rejected finding, a channel set by hand); channels nobody decided on
+    are not coded (NA). The line is the file line of the site's first decision."""
+    from chanaudit.core.folder import AuditFolder
+    from chanaudit.core.overrides import apply_to_folder
+
+    folder = AuditFolder(audit)
+    applied = apply_to_folder(folder, path, "validate", write=False)
+    sites = applied.sites
+    domain = dict(zip(sites["site_id"].astype(int), site_domains(sites), strict=True))
+    lines = {d.site_id: d.line for d in reversed(applied.overrides.decisions)}
+    rows: dict[int, dict] = {}
+    for r in applied.decisions.itertuples():
+        rec = rows.setdefault(int(r.site_id), {"line": lines[int(r.site_id)], "domain": domain[int(r.site_id)]})
+        rec[r.channel] = int(r.value)
+    labels = pd.DataFrame(sorted(rows.values(), key=lambda rec: rec["line"]), columns=["line", "domain", *channels])
+    for ch in channels:
+        labels[ch] = labels[ch].astype("Int64")
+    return labels
+
+
 def validate_audit(audit: str | Path, labels_path: str | Path, out: str | Path, conf: float = 0.95) -> Validation:
     """Read the audit folder and the labels file, validate, and write ``validation.csv`` and
-    ``prevalence_corrected.csv`` into ``out``."""
+    ``prevalence_corrected.csv`` into ``out``. The labels are a coding sheet (:func:`read_labels`) or a file of
+    review decisions (an overrides file, :func:`labels_from_overrides`): the reviewer's answer is the truth."""
     from chanaudit.core.folder import AuditFolder
 
     sites = AuditFolder(audit).read_sites()
-    result = validate(sites, read_labels(labels_path), conf, source=str(labels_path))
+    labels = (labels_from_overrides(audit, labels_path) if is_overrides_file(labels_path)
+              else read_labels(labels_path))
+    result = validate(sites, labels, conf, source=str(labels_path))
     target = AuditFolder(out)
     result.written.append(target.write(AuditFolder.VALIDATION, result.validation))
     result.written.append(target.write(AuditFolder.PREVALENCE_CORRECTED, result.corrected))

@@ -20,7 +20,8 @@ app = typer.Typer(
 )
 
 # Order = order in --help.
-_COMMAND_MODULES = ("inspect", "audit", "scoring", "analysis", "compare", "validation", "plan", "survey", "report", "demo")
+_COMMAND_MODULES = ("inspect", "audit", "scoring", "analysis", "compare", "validation", "plan", "survey", "report", "review",
+                    "demo")
 
 
 def _register_all() -> None:

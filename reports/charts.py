@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Patch
 
 from chanaudit.analysis.labels import label
 from chanaudit.core.contract import CHANNELS
@@ -275,7 +276,7 @@ def save_figure(fig, stem: str | Path, formats=("png", "svg", "pdf"), dpi: int =
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in formats:
-        path = stem.with_suffix(f".{fmt}")
+        path = stem.with_name(f"{stem.name}.{fmt}")  # appended: a stem may hold dots (benchmark-firm.ru-en)
         fig.savefig(path, dpi=dpi, format=fmt)
         paths.append(path)
     return paths
@@ -395,3 +396,98 @@ def fmt_int_plain(value) -> str:
         return str(int(value))
     except (TypeError, ValueError):
         return ""
+
+
+#: Fewer local peers than this are named on the benchmark chart but not drawn.
+MIN_LOCAL_PEERS = 5
+
+
+def _bench_words(lang: str) -> dict:
+    from chanaudit.reports.style import lang_of, texts
+
+    return {k: v[lang_of(lang)] for k, v in texts()["benchmark"].items()}
+
+
+def local_label(summary: dict, lang: str) -> str:
+    """«Казань (n = 12)» or «phone region: Moscow (n = 40)»; "" without local peers."""
+    words = _bench_words(lang)
+    if not summary.get("local"):
+        return ""
+    key = "local_phone" if summary.get("local_by") == "phone_region" else "local"
+    return words[key].format(place=summary["local"], n=summary.get("local_peers", 0))
+
+
+@styled
+def plot_benchmark(table: pd.DataFrame, summary: dict, ax=None, lang: str = "ru"):
+    """One company against the market (``analysis.benchmark`` table): per channel the peers' share with its
+    interval (bars), the local peers' share (diamonds) and, on the right, whether the company has it."""
+    words = _bench_words(lang)
+    t = table[table["metric"].isin(CHANNELS)].reset_index(drop=True)
+    fig, ax = new_axes(ax, 3.8)
+    y = np.arange(len(t))[::-1]
+    colors = [PALETTE.get(str(c), PALETTE["accent"]) for c in t["metric"]]
+    market = pd.to_numeric(t["market"], errors="coerce").fillna(0)
+    ax.barh(y, market, color=colors, height=0.55)
+    handles = [Patch(color=PALETTE["muted"], label=words["market"].format(n=summary.get("peers", 0)))]
+    ax.errorbar(market, y, xerr=err(market, t["market_ci_low"], t["market_ci_high"]), fmt="none",
+                ecolor=PALETTE["accent"], capsize=3, lw=1)
+    local = pd.to_numeric(t["local"], errors="coerce")
+    if summary.get("local") and summary.get("local_peers", 0) >= MIN_LOCAL_PEERS:
+        handles += ax.plot(local, y, "D", color=PALETTE["published"], ms=7, zorder=4, clip_on=False,
+                           label=local_label(summary, lang))
+    elif summary.get("local"):  # one or two local peers: a share of 0% or 100% that says nothing
+        handles.append(Patch(color="none", label=f"{local_label(summary, lang)}: {words['too_few']}"))
+    for yi, (_, r) in zip(y, t.iterrows(), strict=True):
+        has = pd.to_numeric(pd.Series([r["company"]]), errors="coerce").iloc[0] == 1
+        ax.text(1.04, yi, ("✔ " + words["has"]) if has else ("✘ " + words["lacks"]), va="center", fontsize=10,
+                fontweight="bold", color=PALETTE["phone"] if has else PALETTE["chat"],
+                transform=ax.get_yaxis_transform())
+    ax.text(1.04, 1.0, words["company_col"], fontsize=9, fontweight="bold", va="bottom", transform=ax.transAxes)
+    ax.set_yticks(y, [label(str(c), lang) for c in t["metric"]])
+    ax.set_xlim(0, 1)
+    pct(ax)
+    ax.set_xlabel(words["share_axis"])
+    ax.grid(axis="y", visible=False)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False, fontsize=9)
+    return ax
+
+
+@styled
+def plot_benchmark_scores(scores: pd.Series, summary: dict, ax=None, lang: str = "ru"):
+    """The peers' scores (histogram) and the company's score (a line), with its rank and percentile."""
+    words = _bench_words(lang)
+    fig, ax = new_axes(ax, 3.0)
+    s = pd.to_numeric(pd.Series(scores), errors="coerce").dropna()
+    bins = np.arange(-0.05, 1.1, 0.1)
+    ax.hist(s, bins=bins, color=PALETTE["muted"], rwidth=0.85)
+    score = float(summary["score"])
+    ax.axvline(score, color=PALETTE["published"], lw=2.5,
+               label=words["company_line"].format(score=fmt_short(score, lang, 2)))
+    ax.set_xticks(np.round(np.arange(0, 1.01, 0.1), 1))
+    decimals(ax, "x", lang)
+    ax.set_xlabel(text("score", lang))
+    ax.set_ylabel(text("sites", lang))
+    ax.set_title(words["scores_title"])
+    ax.legend(loc="upper right", frameon=False, fontsize=9)
+    ax.grid(axis="x", visible=False)
+    return ax
+
+
+@styled
+def benchmark_page(table: pd.DataFrame, summary: dict, scores: pd.Series, lang: str = "ru"):
+    """The one-page chart of ``chanaudit benchmark``: a title with the company's score, rank and percentile, the
+    channels against the market (top) and the market's scores (bottom), on an A4 landscape page."""
+    words = _bench_words(lang)
+    fig = new_figure(11.0, 7.6)
+    top, bottom = fig.subplots(2, 1, height_ratios=[1.35, 1])
+    plot_benchmark(table, summary, ax=top, lang=lang)
+    plot_benchmark_scores(scores, summary, ax=bottom, lang=lang)
+    pct_value = summary.get("percentile")
+    pct_text = "—" if pct_value is None or pct_value != pct_value else fmt_short(round(pct_value), lang, 0)
+    share = "—" if pct_text == "—" else f"{pct_text}%"
+    name = summary.get("name") or summary.get("domain")
+    fig.suptitle(words["title"].format(name=name) + "\n"
+                 + words["subtitle"].format(score=fmt_short(summary["score"], lang, 2), rank=summary["rank"],
+                                            n=summary["n"], pct=pct_text, pct_word=share),
+                 fontsize=13, fontweight="bold")
+    return fig

@@ -1,4 +1,5 @@
-"""The report: charts and tables in one self-contained HTML page, a PDF, and an evidence review page.
+"""The report: charts and tables in one self-contained HTML page, a PDF, and the review page
+(:mod:`chanaudit.reports.review`) that the report links to.
 
 Everything scraped (names, URLs, snippets) is escaped; only http(s) URLs
 become links. The PDF is printed by Debian's chromium when present, else
@@ -31,7 +32,9 @@ from chanaudit.core.numbers import (  # noqa: F401 (re-exported)
     fmt_short,
     is_missing,
 )
+from chanaudit.core.overrides import audit_id_of
 from chanaudit.reports import charts
+from chanaudit.reports.review import review_page
 from chanaudit.reports.style import entry, group_labels, group_var_label, lang_of, text, texts
 from chanaudit.scoring.weights import default_weights
 
@@ -44,7 +47,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 class ReportPaths:
     html: Path
     pdf: Path
-    evidence_html: Path
+    review_html: Path
     charts: dict[str, list[Path]] = field(default_factory=dict)
 
 
@@ -445,6 +448,9 @@ def _section(name: str, table: pd.DataFrame | None, paths: list[Path], lang: str
            f"src='data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}'></figure>" if png else "")
     grid = _grid_for(name, table, lang) if table is not None and len(table) else None
     body = grid_html(grid, lang=lang, file=AuditFolder.csv_name(name)) if grid is not None else ""
+    changed = _overridden(table)
+    if changed:
+        note = f"{note} {text('overridden_note', lang).format(n=changed)}".strip()
     lead = f"<p class='lead'>{esc(note)}</p>" if note else ""
     based = base_note(name, flow, lang)
     lead += f"<p class='base'>{esc(based)}</p>" if based else ""
@@ -453,14 +459,30 @@ def _section(name: str, table: pd.DataFrame | None, paths: list[Path], lang: str
             f"{body}</section>")
 
 
+def _overridden(table: pd.DataFrame | None) -> int:
+    """Values changed by review behind a table (its ``overridden`` column: per channel, or one total)."""
+    if table is None or "overridden" not in table or not len(table):
+        return 0
+    values = pd.to_numeric(table["overridden"], errors="coerce").fillna(0)
+    if "channel" in table:
+        per = dict(zip(table["channel"].astype(str), values, strict=True))
+        return int(sum(per.get(c, 0) for c in CHANNELS))
+    if "site_id" in table:
+        return int(values.sum())
+    return int(values.max())
+
+
 def build_report(tables: dict[str, pd.DataFrame], out_dir: str | Path, lang: str = "ru", meta: dict | None = None,
                  formats=("png", "svg", "pdf"), weights: Mapping[str, float] | None = None,
-                 chromium: str | None = CHROMIUM) -> ReportPaths:
-    """Charts, ``report.html``, ``report.pdf`` and ``evidence.html`` in ``out_dir`` from ``tables`` (by name:
-    ``sites``, ``prevalence``, ``scores``, ``groups-city``…). ``meta`` is the audit's manifest; ``weights``
-    those the scores used (``scoring.json``): None shows the study's defaults and says that no scoring run
-    was recorded. The PDF is the page printed by the ``chromium`` executable when there is one, else (or
-    with ``chromium=None``) the charts one per page."""
+                 chromium: str | None = CHROMIUM, audit: str | None = None,
+                 review_seed: pd.DataFrame | None = None) -> ReportPaths:
+    """Charts, ``report.html``, ``report.pdf`` and the review page ``review.html`` in ``out_dir`` from ``tables``
+    (by name: ``sites``, ``evidence``, ``prevalence``, ``scores``, ``groups-city``…). ``meta`` is the audit's
+    manifest; ``weights`` those the scores used (``scoring.json``): None shows the study's defaults and says
+    that no scoring run was recorded. The PDF is the page printed by the ``chromium`` executable when there is
+    one, else (or with ``chromium=None``) the charts one per page. ``audit`` keys the review page's decisions
+    in the browser (:func:`chanaudit.core.overrides.audit_id`; from ``meta`` when None); ``review_seed`` are
+    decisions the page starts with."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     meta = meta or {}
@@ -468,6 +490,7 @@ def build_report(tables: dict[str, pd.DataFrame], out_dir: str | Path, lang: str
     made = _draw_all(tables, out, lang, formats, default_weights() if weights is None else dict(weights))
     sections = [f"<h1>{esc(text('report_title', lang))}</h1>", _meta_html(meta, lang)]
     flow = tables.get(AuditFolder.FLOW)
+    review_path = out / AuditFolder.REVIEW_HTML
     for name, paths in made.items():
         part = _section(name, tables.get(name), paths, lang, weights=weights, flow=flow)
         tests = tables.get(f"{name}-tests") if name.startswith("groups-") else None
@@ -480,13 +503,15 @@ def build_report(tables: dict[str, pd.DataFrame], out_dir: str | Path, lang: str
     page = _page(text("report_title", lang), "\n".join(sections), lang)
     html_path = out / AuditFolder.REPORT_HTML
     html_path.write_text(page, encoding="utf-8")
-    evidence_path = out / AuditFolder.EVIDENCE_HTML
-    evidence_path.write_text(evidence_page(tables.get(AuditFolder.SITES), tables.get(AuditFolder.EVIDENCE), lang),
-                             encoding="utf-8")
+    sites = tables.get(AuditFolder.SITES)
+    if sites is not None:
+        page = review_page(sites, tables.get(AuditFolder.EVIDENCE), audit=audit or audit_id_of(meta, sites),
+                           lang=lang, weights=weights, config=meta.get("config"), manifest=meta, seed=review_seed)
+        review_path.write_text(page, encoding="utf-8")
     pdf_path = out / AuditFolder.REPORT_PDF
     if not (chromium and _print_pdf(html_path, pdf_path, chromium)):
         _pdf_from_charts(made, pdf_path)
-    return ReportPaths(html_path, pdf_path, evidence_path, made)
+    return ReportPaths(html_path, pdf_path, review_path, made)
 
 
 def _status_counts(counts: dict, lang: str) -> str:
@@ -498,38 +523,23 @@ def _meta_html(meta: dict, lang: str) -> str:
     fetched, rendered = meta.get("pages_fetched", ""), meta.get("pages_rendered", "")
     rows = [("version", meta.get("version")), ("started", meta.get("started")), ("ended", meta.get("ended")),
             ("sha256", (meta.get("input") or {}).get("sha256")), ("counts", _status_counts(counts, lang)),
-            ("pages", f"{fetched} / {rendered}" if fetched != "" or rendered != "" else "")]
+            ("pages", f"{fetched} / {rendered}" if fetched != "" or rendered != "" else ""),
+            ("overrides", overrides_text(meta.get("overrides"), lang))]
     body = "".join(f"<tr><th>{esc(entry('meta', k, lang))}</th><td>{esc(v)}</td></tr>" for k, v in rows
-                   if not is_missing(v))
-    return f"<table class='meta'>{body}</table>"
+                   if not is_missing(v) and v != "")
+    review = (f"<tr><th>{esc(entry('meta', 'review', lang))}</th><td><a href='{AuditFolder.REVIEW_HTML}'>"
+              f"{esc(text('review_link', lang))}</a></td></tr>")
+    return f"<table class='meta'>{body}{review}</table>"
 
 
-def evidence_page(sites: pd.DataFrame | None, evidence: pd.DataFrame | None, lang: str = "ru") -> str:
-    """Each site with its status, channel flags and every finding: channel, value, page link, rule, snippet."""
-    lang = lang_of(lang)
-    parts = [f"<h1>{esc(text('evidence_title', lang))}</h1>"]
-    if sites is None:
-        return _page(text("evidence_title", lang), f"<p>{esc(text('no_sites', lang))}</p>", lang)
-    by_site = evidence.groupby("site_id") if evidence is not None and len(evidence) else None
-    heads = "".join(f"<th>{esc(_col(k, lang))}</th>" for k in ("channel", "value", "page", "rule", "snippet"))
-    for _, s in sites.iterrows():
-        name = s.get("name") or s.get("input") or ""
-        flags = " ".join(f"<span class='flag {'on' if s.get(c) == 1 else 'off'}'>{esc(label(c, lang))}</span>"
-                         for c in CHANNELS)
-        status = s.get("status")
-        parts.append(f"<section class='site'><h3>{esc(s['site_id'])}. {esc(name)} — "
-                     f"{safe_link(s.get('final_url') or s.get('url'))}</h3>"
-                     f"<p>{esc(text('status_word', lang))}: <b>{esc(entry('statuses', status, lang))}</b> "
-                     f"{esc(s.get('status_detail'))} {flags}</p>")
-        if by_site is not None and s["site_id"] in by_site.groups:
-            rows = by_site.get_group(s["site_id"])
-            body = "".join(
-                f"<tr><td>{esc(label(str(r['channel']), lang))}</td><td class='url'>{esc(r['value'])}</td>"
-                f"<td class='url'>{safe_link(r['page_url'], r.get('page_role') or r['page_url'])}</td>"
-                f"<td>{esc(r['rule'])}</td><td><code>{esc(r['snippet'])}</code></td></tr>" for _, r in rows.iterrows())
-            parts.append(f"<table><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>")
-        parts.append("</section>")
-    return _page(text("evidence_title", lang), "\n".join(parts), lang)
+def overrides_text(summary: Mapping | None, lang: str) -> str:
+    """What the review decisions changed, in words (``manifest.json``'s ``overrides``); "" without any."""
+    if not summary:
+        return ""
+    return text("overrides_text", lang).format(changed=summary.get("changed", 0), sites=summary.get("sites_changed", 0),
+                                              reviewed=summary.get("reviewed", 0),
+                                              file=Path(str(summary.get("file", ""))).name,
+                                              sha=str(summary.get("sha256", ""))[:12])
 
 
 CSS = (

@@ -35,5 +35,5 @@ def top_n(scored: pd.DataFrame, n: int = 10, include_ties: bool = True) -> pd.Da
     cut = ok.iloc[min(n, len(ok)) - 1]["rank"]
     winners = ok[ok["rank"] <= cut] if include_ties else ok.head(n)
     keep = [c for c in ("site_id", "name", "domain", "slug", "url", "final_url", "score", "rank", "rank_dense", "channels",
-                        *CHANNELS) if c in winners]
+                        *CHANNELS, "overridden") if c in winners]
     return winners[keep].reset_index(drop=True)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from chanaudit.core.errors import InvalidOption
 from chanaudit.core.folder import AuditFolder
+from chanaudit.core.overrides import apply_to_folder
 from chanaudit.scoring.rank import score_flags, score_sites, top_n
 from chanaudit.scoring.sensitivity import rank_sensitivity
 from chanaudit.scoring.weights import default_weights, validate
@@ -39,12 +40,15 @@ def site_scorer(weights: Mapping[str, float] | None = None) -> Callable[[Mapping
 
 
 def run(folder: AuditFolder | str | os.PathLike, weights: Mapping[str, float] | None = None, top: int = 10,
-        draws: int = 1000, concentration: float = 50.0, seed: int = 0) -> ScoringResult:
+        draws: int = 1000, concentration: float = 50.0, seed: int = 0,
+        overrides: str | os.PathLike | None = None) -> ScoringResult:
     """Score every site of the audit ``folder`` with ``weights`` (the study's defaults when None).
 
     Writes ``scores.csv``, ``top.csv`` (the ``top`` best, with ties), ``sensitivity.csv`` (``draws``
     Dirichlet perturbations of the weights, ``concentration`` x weights, seeded) and ``scoring.json``
-    (the weights and the sensitivity summary), and returns them.
+    (the weights and the sensitivity summary), and returns them. With ``overrides`` (a file of human
+    decisions, :mod:`chanaudit.core.overrides`) the channels are those after review: every table gets a column
+    ``overridden`` (per site: channel values the review changed) and ``scoring.json`` the summary.
     """
     folder = AuditFolder.of(folder)
     for name, value, low in (("top", top, 1), ("draws", draws, 1)):
@@ -54,10 +58,18 @@ def run(folder: AuditFolder | str | os.PathLike, weights: Mapping[str, float] | 
         raise InvalidOption(f"concentration must be positive, not {concentration}")
     weights = validate(default_weights() if weights is None else weights)
     sites = folder.read_sites()
+    applied = None
+    if overrides is not None:
+        applied = apply_to_folder(folder, overrides, "score", scorer=site_scorer(weights))
+        sites = applied.sites
     scored = score_sites(sites, weights)
     winners = top_n(scored, top)
     sensitivity, stats = rank_sensitivity(sites, weights, n_draws=draws, concentration=concentration, top=top,
                                           seed=seed)
+    if applied is not None:
+        per_site = dict(zip(sites["site_id"], sites["overridden"], strict=True))
+        sensitivity["overridden"] = sensitivity["site_id"].map(per_site).fillna(0).astype(int)
+        stats = {**stats, "overrides": applied.summary()}
     result = ScoringResult(scored, winners, sensitivity, weights, stats)
     for name, table in result.tables().items():
         folder.write(name, table)

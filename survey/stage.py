@@ -101,7 +101,7 @@ def run_summary(source: Source, margins: Mapping | str | os.PathLike | None = No
 
 def run_reproduce(source: Source, study: str | os.PathLike, margins: Mapping | str | os.PathLike,
                   method: str = "wilson", conf: float = 0.95, out: Source | None = None,
-                  equivalence_margin: float | None = None):
+                  equivalence_margin: float | None = None, overrides: str | os.PathLike | None = None):
     """A survey study reproduced on the imported survey ``source`` with its respondents raked to
     ``margins`` (a mapping or a YAML file): the same weighted shares and intervals as
     :func:`run_summary`'s headline table, with the study's comparisons (``weighted`` is true)."""
@@ -110,7 +110,7 @@ def run_reproduce(source: Source, study: str | os.PathLike, margins: Mapping | s
     if not isinstance(margins, Mapping):
         margins = load_margins(margins)
     return reproduce_study(source, study, method, conf, out=out, equivalence_margin=equivalence_margin,
-                           weigh=lambda frame: rake(frame, margins))
+                           weigh=lambda frame: rake(frame, margins), overrides=overrides)
 
 
 def run_join(source: Source, audit: Source, key: str | None = None, out: Source | None = None) -> JoinResult:

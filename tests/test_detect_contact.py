@@ -193,7 +193,8 @@ def test_label_and_forbidden_rows():
     data = yaml.safe_load((Path(phone.__file__).parents[1] / "signatures" / "contact.yaml").read_text("utf-8"))
     for label in data["phone"]["labels"]:
         assert phones(f"<p>{label} 74951234567</p>") == {"+74951234567"}, label
-    for word in data["phone"]["forbidden"]:
+    registration = [w for words in data["registration"].values() for w in words]  # ИНН, ОГРН: refused too
+    for word in [*data["phone"]["forbidden"], *registration]:
         assert phones(f"<p>{word} +7 (495) 123-45-67</p>") == set(), word
 
 

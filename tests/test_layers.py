@@ -243,7 +243,9 @@ def test_the_wheel_holds_chanaudit_alone(tmp_path):
     top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert top == {"chanaudit"}, top
     for shipped in ("chanaudit/core/folder.py", "chanaudit/crawler/spider.py", "chanaudit/demo/market.py", "chanaudit/demo/server.py",
-                    "chanaudit/reports/labels.yaml", "chanaudit/datasets/market/calibration.yaml",
+                    "chanaudit/reports/labels.yaml", "chanaudit/reports/review_page.html",
+                    "chanaudit/reports/review_page.js", "chanaudit/reports/review_page.css",
+                    "chanaudit/datasets/market/calibration.yaml",
                     "chanaudit/datasets/studies/okdesk-2016-it-outsourcing.yaml"):
         assert shipped in names, shipped
     assert not [n for n in names if n.startswith("chanaudit/crawler/testing/")]

@@ -12,7 +12,8 @@ from chanaudit.analysis.prevalence import prevalence
 from chanaudit.analysis.reproduce import reproduce
 from chanaudit.analysis.studies import load_study
 from chanaudit.reports import charts
-from chanaudit.reports.document import build_report, evidence_page, safe_link
+from chanaudit.reports.document import build_report, safe_link
+from chanaudit.reports.review import review_page
 
 
 def sites() -> pd.DataFrame:
@@ -65,14 +66,14 @@ def test_safe_links_and_escaping():
     evidence = pd.DataFrame([{"site_id": 1, "channel": "email", "value": "\"><img src=x onerror=alert(1)>",
                               "page_url": "javascript:alert(2)", "page_role": "home", "rule": "email.text",
                               "snippet": "<b onmouseover=alert(3)>x</b>"}])
-    page = evidence_page(sites(), evidence)
-    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    page = review_page(sites(), evidence, audit="t")  # the review page replaced evidence.html: data as JSON
+    assert "<script>alert(1)</script>" not in page and "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page
     assert "onerror=alert(1)>" not in page and "<b onmouseover" not in page
     assert 'href="javascript:' not in page
 
 
 @pytest.mark.slow
-def test_build_report_writes_html_pdf_evidence(tmp_path):
+def test_build_report_writes_html_pdf_review(tmp_path):
     s = sites()
     tables = {"sites": s, "prevalence": prevalence(s), "channel_counts": channel_counts(s),
               "combinations": combinations(s), "scores": s, "top": s.sort_values("rank"),
@@ -84,7 +85,8 @@ def test_build_report_writes_html_pdf_evidence(tmp_path):
     assert "Аудит каналов обращений" in html and "data:image/png;base64" in html
     assert "<script>alert(1)</script>" not in html
     assert paths.pdf.exists() and paths.pdf.read_bytes().startswith(b"%PDF")
-    assert paths.evidence_html.exists() and len(paths.charts) >= 5
+    assert paths.review_html.exists() and len(paths.charts) >= 5
+    assert "href='review.html'" in html  # the report links to the review page
 
 
 # --- human words: group labels, section headings, column headers, verdicts -------------------------------

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chanaudit.commands.options import OVERRIDES, say_overrides
 from chanaudit.core.folder import AuditFolder
 from chanaudit.core.numbers import fmt_ci, fmt_pct
 from chanaudit.errors import UserError, friendly_errors
@@ -24,6 +25,7 @@ def analyze(
     min_group_n: int = typer.Option(10, "--min-group-n",
                                     help="With --by: groups with fewer audited sites are folded into one "
                                          "'other' group (1 keeps every group)."),
+    overrides: Path = OVERRIDES,
 ) -> None:
     """Prevalence of each channel with intervals, channel counts and combinations (and group comparisons)."""
     from chanaudit.analysis import run
@@ -32,7 +34,7 @@ def analyze(
 
     with friendly_errors():
         _check_lang(lang)
-        tables = run(audit_dir, by or (), method=method, conf=conf, min_group_n=min_group_n)
+        tables = run(audit_dir, by or (), method=method, conf=conf, min_group_n=min_group_n, overrides=overrides)
     prev = tables[AuditFolder.PREVALENCE]
     table = Table(title=f"{'доля сайтов с каналом' if lang == 'ru' else 'share of sites with the channel'}"
                         f" (n = {prev['n'].max()}, {method} {conf:.0%})")
@@ -53,6 +55,8 @@ def analyze(
         if members > 1:
             console.print(f"{folder.csv(AuditFolder.groups(col)).name}: {members} groups with fewer than "
                           f"{min_group_n} sites folded into '{OTHER_GROUP}' (--min-group-n 1 keeps them apart)")
+    if overrides is not None:
+        say_overrides(console, audit_dir)
 
 
 def _check_lang(lang: str) -> None:
@@ -72,6 +76,7 @@ def reproduce_cmd(
     margins: Path = typer.Option(None, "--margins",
                                  help="Survey studies: YAML of population margins; respondents are raked to them "
                                       "and every share, interval and comparison is weighted."),
+    overrides: Path = OVERRIDES,
 ) -> None:
     """Published vs reproduced: every figure of a study with its interval, the difference and a verdict."""
     from chanaudit.analysis import reproduce_study
@@ -82,9 +87,10 @@ def reproduce_cmd(
     with friendly_errors():
         _check_lang(lang)
         if margins is not None:
-            done = run_reproduce(data, study, margins, method, conf, equivalence_margin=margin)
+            done = run_reproduce(data, study, margins, method, conf, equivalence_margin=margin,
+                                 overrides=overrides)
         else:
-            done = reproduce_study(data, study, method, conf, equivalence_margin=margin)
+            done = reproduce_study(data, study, method, conf, equivalence_margin=margin, overrides=overrides)
     spec, result = done.study, done.table
     weighted = bool(result["weighted"].any()) if "weighted" in result else False
     table = Table(title=(spec.title_ru if lang == "ru" else spec.title_en)
@@ -102,6 +108,8 @@ def reproduce_cmd(
     for line in sample_caveat(spec, lang, margin):
         console.print(line, markup=False)
     console.print(f"written: {done.path}")
+    if overrides is not None:
+        say_overrides(console, data)
 
 
 def check_published(

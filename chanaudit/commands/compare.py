@@ -30,6 +30,9 @@ def compare(
                                                 "url, input — the first that gives one)."),
     lang: str = typer.Option("ru", "--lang", help="Labels of the printed table and the chart: ru or en."),
     formats: str = typer.Option("png,svg,pdf", "--formats", help="Chart formats, comma-separated."),
+    overrides: list[str] = typer.Option(None, "--overrides",
+                                        help="Review decisions, one file per audit in the order of the audits "
+                                             "('-' for an audit without; repeat the option)."),
 ) -> None:
     """Pair sites by registrable domain and test, per channel, whether its share changed (McNemar, Newcombe)."""
     from chanaudit.analysis.labels import label
@@ -39,7 +42,7 @@ def compare(
     with friendly_errors():
         if lang not in ("ru", "en"):
             raise UserError(f"--lang {lang}: must be ru or en")
-        result = compare_audits(audits, out, conf=conf, mid_p=mid_p, key=key)
+        result = compare_audits(audits, out, conf=conf, mid_p=mid_p, key=key, overrides=overrides or None)
     table = Table(title=("Изменения между аудитами" if lang == "ru" else "Changes between audits")
                   + f" ({audits[0]} → {audits[-1]})")
     for col in HEADERS[lang]:
@@ -59,6 +62,9 @@ def compare(
     reasons = result.unpaired["reason"].value_counts()
     console.print(("не в паре: " if lang == "ru" else "not paired: ")
                   + ("; ".join(f"{k}: {v}" for k, v in reasons.items()) or "0"))
+    if overrides and "overridden" in result.compare:
+        console.print("overridden by review (paired sites): " + ", ".join(
+            f"{r['channel']} {r['overridden']}" for _, r in result.compare.iterrows()))
     charts = _chart(result.compare, out, lang, tuple(formats.split(",")))
     console.print("written: " + ", ".join(str(p) for p in [*result.written, *charts]))
 

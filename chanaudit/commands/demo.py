@@ -24,7 +24,8 @@ def demo(
     render: str = typer.Option("auto", "--render", help="Browser rendering policy: auto, never, always."),
 ) -> None:
     """Generate a synthetic market (labelled synthetic), serve it on 127.0.0.1, audit, score,
-    reproduce the 2016 study and the 2026 survey, and write charts and the report."""
+    reproduce the 2016 study and the 2026 survey, and write charts, the report, the review page,
+    prospects and a benchmark."""
     from chanaudit.demo.run import STUDY_2016, run_demo
 
     started = time.monotonic()
@@ -36,7 +37,8 @@ def demo(
     _print_accuracy(result.tables["accuracy"], lang)
     _print_reproduce(result.tables[f"reproduce-{STUDY_2016}"], lang)
     console.print(f"\nreport: {result.paths['html']}\n        {result.paths['pdf']}\n"
-                  f"evidence review: {result.paths['evidence']}")
+                  f"review page: {result.paths['review']}\nprospects: {result.paths['prospects']}"
+                  + (f"\nbenchmark: {result.paths['benchmark']}" if "benchmark" in result.paths else ""))
     console.print(f"done in {time.monotonic() - started:.0f} s ({result.seconds})")
 
 

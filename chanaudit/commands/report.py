@@ -1,4 +1,4 @@
-"""``chanaudit report DIR``: charts, the HTML/PDF report and the evidence review page."""
+"""``chanaudit report DIR``: charts, the HTML/PDF report and the review page."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from chanaudit.commands.options import OVERRIDES, say_overrides
 from chanaudit.core.folder import AuditFolder
 from chanaudit.errors import friendly_errors
 
@@ -19,15 +20,19 @@ def report(
     min_group_n: int = typer.Option(10, "--min-group-n",
                                     help="Group comparisons: groups with fewer sites are shown folded into one "
                                          "'other' group (1 shows every group)."),
+    overrides: Path = OVERRIDES,
 ) -> None:
-    """Draw the charts (PNG, SVG, PDF at 300 dpi) and write report.html, report.pdf and evidence.html."""
+    """Draw the charts (PNG, SVG, PDF at 300 dpi) and write report.html, report.pdf and the review page."""
     from chanaudit.reports import build
 
     console = Console()
     with friendly_errors():
-        paths = build(audit_dir, lang, out, tuple(formats.split(",")), min_group_n, say=console.print)
+        paths = build(audit_dir, lang, out, tuple(formats.split(",")), min_group_n, say=console.print,
+                      overrides=overrides)
     console.print(f"charts: {len(paths.charts)} in {paths.html.parent / AuditFolder.CHARTS}")
-    console.print(f"report: {paths.html}\n        {paths.pdf}\nevidence review: {paths.evidence_html}")
+    console.print(f"report: {paths.html}\n        {paths.pdf}\nreview page: {paths.review_html}")
+    if overrides is not None:
+        say_overrides(console, audit_dir)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chanaudit.commands.options import OVERRIDES, say_overrides
 from chanaudit.errors import friendly_errors
 
 
@@ -21,6 +22,7 @@ def score(
     concentration: float = typer.Option(50.0, "--concentration", help="Dirichlet concentration (larger = smaller moves)."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the perturbations."),
     as_json: bool = typer.Option(False, "--json", help="Print the winners as JSON."),
+    overrides: Path = OVERRIDES,
 ) -> None:
     """Score every site (weighted channels), rank with ties, write scores/top/sensitivity CSVs."""
     from chanaudit.scoring import run
@@ -29,7 +31,8 @@ def score(
     with friendly_errors():
         base = load_weights(weights_file, normalise) if weights_file else default_weights()
         weights = parse_weights(weight or [], base, normalise) if weight else base
-        result = run(audit_dir, weights, top=top, draws=draws, concentration=concentration, seed=seed)
+        result = run(audit_dir, weights, top=top, draws=draws, concentration=concentration, seed=seed,
+                     overrides=overrides)
     winners, sens, stats = result.top, result.sensitivity, result.stats
     if as_json:
         typer.echo(winners.to_json(orient="records", force_ascii=False))
@@ -47,6 +50,8 @@ def score(
     console.print(table)
     console.print(f"Kendall tau (base vs perturbed scores): mean {stats['kendall_tau_mean']:.3f}, "
                   f"5th percentile {stats['kendall_tau_p05']:.3f} over {draws} draws")
+    if overrides is not None:
+        say_overrides(console, audit_dir)
 
 
 def register(app: typer.Typer) -> None:

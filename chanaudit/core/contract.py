@@ -10,8 +10,12 @@ from dataclasses import asdict, dataclass
 
 #: The five scored channels, in the order of the output contract.
 CHANNELS: tuple[str, ...] = ("email", "phone", "chat", "form", "portal")
-#: Channels a detector may report; ``messenger`` is recorded but not scored by default.
-ALL_CHANNELS: tuple[str, ...] = (*CHANNELS, "messenger")
+#: What a detector may record besides the five channels, never counted as a channel: ``messenger`` (t.me,
+#: wa.me links; chat only with ``--messenger-as-chat``), ``company`` (the company's name), ``inn`` and
+#: ``ogrn`` (Russian registration numbers whose checksums hold; ОГРНИП under ``ogrn``).
+RECORD_KINDS: tuple[str, ...] = ("messenger", "company", "inn", "ogrn")
+#: Every ``channel`` value of an evidence row: the five channels, then the record kinds.
+ALL_CHANNELS: tuple[str, ...] = (*CHANNELS, *RECORD_KINDS)
 
 #: ``status`` of a site that was audited.
 OK = "ok"
@@ -61,7 +65,8 @@ class Evidence:
     portal URL, a messenger URL. ``rule`` names the signature or rule that fired
     (``chat.jivo``, ``email.mailto``); ``method`` says how it was seen
     (``mailto``, ``text``, ``script_src``, ``inline_script``, ``link``, ...).
-    ``messenger`` findings (t.me, wa.me links) are recorded but are not chat.
+    ``messenger`` findings (t.me, wa.me links) are recorded but are not chat; ``company``, ``inn`` and
+    ``ogrn`` records (:data:`RECORD_KINDS`) say who the site belongs to and never count as a channel.
     """
 
     channel: str

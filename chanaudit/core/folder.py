@@ -77,11 +77,20 @@ class AuditFolder:
     TOOL_VS_SLA = "tool_vs_sla"
     TOOL_VS_SLA_TEST = "tool_vs_sla.json"
     SLA_REGRESSION = "sla_regression"
-    #: The report folder (``DIR/report`` unless ``chanaudit report --out``).
+    #: The report folder (``DIR/report`` unless ``chanaudit report --out``): the report links to the review
+    #: page (``chanaudit review`` writes it too).
     REPORT_HTML = "report.html"
     REPORT_PDF = "report.pdf"
-    EVIDENCE_HTML = "evidence.html"
+    REVIEW_HTML = "review.html"
     CHARTS = "charts"
+    #: Human decisions (:mod:`chanaudit.core.overrides`): the file the review page exports, and what a stage
+    #: given ``--overrides`` writes: one row per decided site and channel, and every finding with its decision.
+    OVERRIDES = "overrides"
+    OVERRIDES_APPLIED = "overrides_applied"
+    EVIDENCE_REVIEWED = "evidence_reviewed"
+    #: ``chanaudit prospects``: one row per company for a CRM (``prospects.xlsx`` beside the CSV);
+    #: ``chanaudit benchmark``: one company against the market (:meth:`benchmark`), table and one-page chart.
+    PROSPECTS = "prospects"
 
     @staticmethod
     def groups(column: str) -> str:
@@ -92,6 +101,12 @@ class AuditFolder:
     def group_tests(column: str) -> str:
         """The independence tests of a group comparison by ``column`` (``groups-city-tests``)."""
         return f"groups-{column}-tests"
+
+    @staticmethod
+    def benchmark(domain: str) -> str:
+        """The table and chart stem of one company's benchmark (``benchmark-firm.ru``)."""
+        safe = "".join(ch if ch.isalnum() or ch in ".-" else "_" for ch in domain)
+        return f"benchmark-{safe}"
 
     @staticmethod
     def reproduction(study_id: str) -> str:

@@ -4,7 +4,8 @@ Every table the toolkit writes goes through :func:`write_csv`: UTF-8 with a BOM
 (Excel then reads Cyrillic correctly), ``,`` delimiter, and text cells that
 start with ``= + - @`` or a control character prefixed with ``'`` (OWASP's
 advice against CSV/formula injection). :func:`read_csv` undoes the prefix, so
-our own files round-trip.
+our own files round-trip. :func:`write_xlsx` writes workbooks for people (frozen
+header, filters, column widths) where such cells are text, never formulas.
 """
 
 from __future__ import annotations
@@ -232,3 +233,53 @@ def _frame(path: Path, rows: list[list[str]], lines: list[int], fmt: str, encodi
         body_lines.append(line)
     frame = pd.DataFrame(body, columns=header, dtype=object)
     return TableRead(frame, path, fmt, encoding, delimiter, body_lines, ragged)
+
+
+def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike, widths: bool = True,
+               max_width: int = 60) -> Path:
+    """Write one sheet per table (the first is the one a CRM import reads), atomically: a frozen header row,
+    filters on every column and widths fitted to the content (at most ``max_width`` characters). Text that
+    starts with ``= + - @`` or a control character is stored as text with Excel's quote prefix, never as a
+    formula; numbers stay numbers, blanks stay blank."""
+    import math
+
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, frame in sheets.items():
+        sheet = book.create_sheet(title=str(title)[:31])
+        sheet.append([str(c) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            cells = []
+            for value in row:
+                if hasattr(value, "item") and not isinstance(value, str):
+                    value = value.item()  # numpy scalars
+                if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+                    cells.append(None)
+                elif isinstance(value, bool):
+                    cells.append(int(value))
+                elif isinstance(value, int | float | str):
+                    cells.append(value)
+                else:
+                    cells.append(str(value))
+            sheet.append(cells)
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value[:1] in _TRIGGERS:
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+        if len(frame.columns):
+            sheet.freeze_panes = "A2"
+            sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{max(1, len(frame) + 1)}"
+        if widths:
+            for j, col in enumerate(frame.columns, start=1):
+                longest = max([len(str(col))] + [len(str(v)) for v in frame[col].tolist() if v is not None and v == v])
+                sheet.column_dimensions[get_column_letter(j)].width = min(max_width, longest + 2)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    book.save(tmp)
+    os.replace(tmp, path)
+    return path

@@ -41,6 +41,7 @@ import pandas as pd
 import yaml
 
 from chanaudit.core.contract import CHANNELS
+from chanaudit.crawler.detectors.identity import complete_inn, complete_ogrn
 from chanaudit.datasets import ROOT as DATASETS
 
 VOCABULARY = DATASETS / "market"
@@ -509,8 +510,10 @@ class SiteBuilder:
     def add_decoys(self) -> None:
         r, d, dec, lang = self.rng, self.v["decoys"], self.cal["decoys"], self.lang
         if r.random() < dec["requisites"][lang]:
-            digits = {"inn": random_key(r, "digits:10"), "kpp": random_key(r, "digits:9"),
-                      "ogrn": "1" + random_key(r, "digits:12"), "account": "40702810" + random_key(r, "digits:12"),
+            # ИНН and ОГРН with valid check digits (the last digit replaced: the random stream stays as it was)
+            digits = {"inn": complete_inn(random_key(r, "digits:10")[:9]), "kpp": random_key(r, "digits:9"),
+                      "ogrn": complete_ogrn(("1" + random_key(r, "digits:12"))[:12]),
+                      "account": "40702810" + random_key(r, "digits:12"),
                       "bik": random_key(r, "digits:4"), "ein": f"{r.randrange(10, 99)}-{random_key(r, 'digits:7')}",
                       "license": random_key(r, "digits:6")}
             self.footer.append(f'<p class="requisites">{fill(self.pick(d["requisites"][lang]), **digits)}</p>')

@@ -53,11 +53,29 @@ def serve_market(market) -> list:
     return sites
 
 
+def benchmark_domain(scores: pd.DataFrame) -> str:
+    """The company the demo benchmarks: in the city with the most audited sites, the one whose score sits
+    nearest the middle of the market (mid-rank percentile nearest 50; the lowest site_id on a tie): a
+    typical company, with peers above and below it and local peers to compare."""
+    from chanaudit.analysis.benchmark import percentile
+
+    ok = scores.dropna(subset=["score"])
+    if "domain" not in ok or not len(ok):
+        return ""
+    market = ok["score"]
+    if "city" in ok and ok["city"].notna().any():
+        ok = ok[ok["city"] == ok["city"].value_counts().index[0]]
+    middle = ok["score"].map(lambda score: abs(percentile(score, market) - 50))
+    pick = ok.assign(_d=middle).sort_values(["_d", "site_id"], kind="mergesort")
+    return str(pick.iloc[0]["domain"])
+
+
 def run_demo(out: Path, n_sites: int = 320, seed: int = 2016, lang: str = "ru", render: str = "auto",
              survey_n: int = 400, say: Say = print, progress=None) -> DemoResult:
     """Generate the market, serve and audit it, then run every stage on the audit through the same runners
-    as the CLI: scoring, analysis (by city), the 2016 study, the survey (import, join, 2026 figures) and the
-    report."""
+    as the CLI: scoring, analysis (by city), the 2016 study, the survey (import, join, 2026 figures), the
+    report with its review page, a vendor's prospects (companies without a client portal, at least two
+    channels) and the benchmark of one company against the market."""
     from chanaudit import analysis, reports, scoring, survey
     from chanaudit.analysis.accuracy import detection_accuracy
     from chanaudit.analysis.flow import base_lines
@@ -66,6 +84,8 @@ def run_demo(out: Path, n_sites: int = 320, seed: int = 2016, lang: str = "ru", 
     from chanaudit.demo.market import generate_market
     from chanaudit.demo.server import SiteServer
     from chanaudit.demo.survey import generate_survey
+    from chanaudit.reports.benchmark import write_benchmark
+    from chanaudit.reports.prospects import write_prospects
     from chanaudit.reports.stage import LANGS
     from chanaudit.survey.analyses import sla_regression
 
@@ -136,10 +156,19 @@ def run_demo(out: Path, n_sites: int = 320, seed: int = 2016, lang: str = "ru", 
     answers.write(AuditFolder.SLA_REGRESSION, result.tables[AuditFolder.SLA_REGRESSION])
     lap("survey")
 
-    say("6/6 charts and report")
+    say("6/6 charts, report, review page, prospects and a benchmark")
     paths = reports.build(audit, lang)
-    result.paths.update(html=paths.html, pdf=paths.pdf, evidence=paths.evidence_html)
+    result.paths.update(html=paths.html, pdf=paths.pdf, review=paths.review_html)
     lap("report")
+    vendors = write_prospects(audit, lang=lang, missing=["portal"], min_channels=2)
+    result.tables[AuditFolder.PROSPECTS] = vendors.table
+    result.paths["prospects"] = vendors.written[0]
+    domain = benchmark_domain(result.tables[AuditFolder.SCORES])
+    if domain:
+        done = write_benchmark(domain, audit, lang=lang)
+        result.tables[AuditFolder.benchmark(done.benchmark.summary["domain"])] = done.benchmark.table
+        result.paths.update(benchmark=done.charts[0], benchmark_table=done.table)
+    lap("vendors")
     (out / TIMINGS).write_text(json.dumps({"seconds": result.seconds, "sites": n_sites, "seed": seed}, indent=2),
                                encoding="utf-8")
     return result

@@ -1,4 +1,5 @@
-"""The detector registry: one pure function per channel, ``detect(page) -> list[Evidence]``.
+"""The detector registry: one pure function per channel, ``detect(page) -> list[Evidence]``, and one
+for the company's identity (name, ИНН, ОГРН: records, never channels).
 
 Detectors never import Scrapy; they read a :class:`crawler.page.ParsedPage`,
 which parses the HTML once for all of them.
@@ -18,7 +19,7 @@ Detector = Callable[[ParsedPage], list[Evidence]]
 @cache
 def detectors() -> dict[str, Detector]:
     """The registry, channel -> detector, in the order they run (built on first use)."""
-    from chanaudit.crawler.detectors import chat, email, form, phone, portal
+    from chanaudit.crawler.detectors import chat, email, form, identity, phone, portal
 
     return {
         "email": email.detect,
@@ -26,6 +27,7 @@ def detectors() -> dict[str, Detector]:
         "chat": chat.detect,  # also reports messenger links as channel "messenger"
         "form": form.detect,
         "portal": portal.detect,
+        "identity": identity.detect,  # company name, ИНН, ОГРН: records that are never channels
     }
 
 

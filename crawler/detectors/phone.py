@@ -3,7 +3,7 @@
 Text is assembled per block: text nodes inside one block element are joined
 with a space (so ``<span>+7 (863)</span> 267-85-37`` is one number), blocks
 are separated by line breaks (which the matcher never crosses). Numbers next
-to ИНН/ОГРН/КПП/р/с are rejected; bare digit runs need a phone label nearby.
+to ИНН/ОГРН/КПП/р/с are rejected (the identity detector reads ИНН and ОГРН); bare digit runs need a phone label nearby.
 """
 
 from __future__ import annotations
@@ -48,8 +48,14 @@ def table() -> Table:
         alts = "|".join(re.escape(w) for w in sorted(items, key=len, reverse=True))
         return re.compile(rf"(?<![a-zа-яё])(?:{alts})(?![a-zа-яё])", re.I)
 
-    return Table(words(data["labels"]), words(data["forbidden"]), int(data["context_chars"]),
-                 int(data["min_digits"]))
+    return Table(words(data["labels"]), words([*data["forbidden"], *registration_labels()]),
+                 int(data["context_chars"]), int(data["min_digits"]))
+
+
+def registration_labels() -> list[str]:
+    """The labels of the registration numbers (ИНН, ОГРН…: ``registration`` in contact.yaml), shared with
+    the identity detector, which reads the numbers the phone detector refuses."""
+    return [word for words in signatures.load("contact")["registration"].values() for word in words]
 
 
 def e164(number) -> str:
@@ -187,3 +193,17 @@ def detect(page: ParsedPage) -> list[Evidence]:
             if number is not None and phonenumbers.is_valid_number(number):
                 add(number, "jsonld", "phone.jsonld", script.text, counted=False)
     return found
+
+
+def region_of(value: str, lang: str = "en") -> str:
+    """The region of a number (E.164 or any form phonenumbers parses) from phonenumbers' offline geocoder, in
+    ``lang``: "Moscow", "Республика Татарстан"; "" for a mobile or toll-free number that says only its country,
+    and for a number that does not parse."""
+    from phonenumbers import geocoder
+
+    try:
+        number = phonenumbers.parse(str(value), None)
+    except phonenumbers.NumberParseException:
+        return ""
+    where = geocoder.description_for_number(number, lang)
+    return "" if not where or where == geocoder.country_name_for_number(number, lang) else where
