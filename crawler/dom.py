@@ -34,7 +34,82 @@ def parse_html(source: str) -> tuple[Any, bytes]:
         doc = None
     if doc is None:
         doc = etree.fromstring(b"<html><body></body></html>", parser=_HTML_PARSER)
+    else:
+        _one_body(doc)
     return doc, data
+
+
+def _one_body(root: Any) -> None:
+    """Gather into the first ``<body>`` whatever libxml2 left outside it, in document order: markup
+    after ``</body>`` (a child of ``<html>``), after ``</html>`` (a second ``<html>`` beside the
+    root, which no view of the root would reach), a second ``<body>``, and text after ``</body>``.
+    Real pages put pop-ups and request forms there; a browser reads them as part of the body."""
+    body = root.find("body")
+    after = root.getnext()
+    if after is None and root.getprevious() is None and (body is None or (
+            root[-1] is body and not (body.tail or "").strip() and body.getprevious() in (None, root.find("head")))):
+        return  # the usual page: [head] body, nothing around it (one cheap look)
+    if body is None:
+        body = etree.SubElement(root, "body")
+    before: list[Any] = []  # (element or text) in document order, before the body's own content
+    rest: list[Any] = []  # ... and after it
+    for sib in reversed(list(root.itersiblings(preceding=True))):
+        before.extend(_contents(sib))
+    seen_body = False
+    for child in list(root):
+        if child is body:
+            seen_body = True
+            if (child.tail or "").strip():
+                rest.append(child.tail)
+            child.tail = None
+            continue
+        if child.tag == "head" and not seen_body:
+            continue
+        (rest if seen_body else before).extend(_contents(child))
+        if child.tag in ("head", "body"):
+            root.remove(child)  # a second <head> or <body>, emptied
+    for sib in list(root.itersiblings()):
+        rest.extend(_contents(sib))
+    if before:
+        text, body.text = body.text, None
+        for i, item in enumerate(before):
+            if isinstance(item, str):
+                _add_text(body, item, upto=i)
+            else:
+                body.insert(i, item)
+        _add_text(body, text or "", upto=len([b for b in before if not isinstance(b, str)]))
+    for item in rest:
+        if isinstance(item, str):
+            _add_text(body, item)
+        else:
+            body.append(item)
+
+
+def _contents(el: Any) -> list[Any]:
+    """What ``el`` brings into the body: a stray ``<html>``, ``<head>`` or ``<body>`` brings its
+    children (and text), any other element (or comment) itself, with its tail text."""
+    tail, el.tail = el.tail, None
+    if isinstance(el.tag, str) and el.tag in ("html", "head", "body"):
+        out: list[Any] = [el.text] if (el.text or "").strip() else []
+        for child in list(el):
+            out.extend(_contents(child))
+    else:
+        out = [el]
+    if (tail or "").strip():
+        out.append(tail)
+    return out
+
+
+def _add_text(body: Any, text: str, upto: int | None = None) -> None:
+    """Add ``text`` after the last of the first ``upto`` children of ``body`` (all when None)."""
+    if not text:
+        return
+    n = len(body) if upto is None else upto
+    if n == 0:
+        body.text = (body.text or "") + text
+    else:
+        last = body[n - 1]
+        last.tail = (last.tail or "") + text
 
 
 def parse_selector(selector: str) -> tuple[str, str, str]:
