@@ -220,7 +220,7 @@ class AuditSpider(scrapy.Spider):
         ok = state.status == "ok"
         evidence = [ev for _, ev in state.evidence]
         flags = site_channels(evidence, messenger_as_chat=self.cfg.messenger_as_chat,
-                              count_hidden=self.cfg.count_hidden) if ok else {}
+                              ai_chat_as_chat=self.cfg.ai_chat_as_chat, count_hidden=self.cfg.count_hidden) if ok else {}
         row = {
             "site_id": state.site_id, "input": state.raw, "url": state.url,
             "final_url": state.final_url, "status": state.status, "status_detail": state.status_detail,
