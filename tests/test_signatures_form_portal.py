@@ -405,13 +405,16 @@ def test_ticket_words_give_context(word):
 @pytest.mark.parametrize("row", rows(PORTAL, "exclude"))
 def test_portal_exclusion(row, monkeypatch):
     """The example does not fire, its control does; without this row the example would fire."""
-    assert portal.detect(page(row["example"])) == []
+    examples = [row["example"], *row.get("more_examples", [])]
+    for example in examples:
+        assert portal.detect(page(example)) == [], example
     assert portal.detect(page(row["control"]))
     table = portal.table()
     monkeypatch.setattr(portal, "table", lambda: table.__class__(**{
         **{f: getattr(table, f) for f in table.__dataclass_fields__},
         "exclusions": [e for e in table.exclusions if e.id != row["id"]]}))
-    assert portal.detect(page(row["example"])), "the row itself must be what rules the example out"
+    for example in examples:
+        assert portal.detect(page(example)), f"the row itself must be what rules {example} out"
 
 
 @pytest.mark.parametrize("href,text", [
@@ -450,3 +453,61 @@ def test_shop_customer_account_is_not_a_portal():
     assert portal_rules('<a href="/helpdesk/">Личный кабинет</a><a href="/basket/">Корзина</a>') == \
         ["portal.link_words"]
 
+
+# --- portal: client areas that the link words alone missed (issue 17) --------------------
+def test_login_link_to_a_client_subdomain():
+    """realsites en-sulspap-mfb: 'Online Banking' -> ibank.<site>; the same words to a plain page do not count."""
+    assert portal_rules('<a href="https://ibank.firm.ru/index.html">Online Banking</a>') == ["portal.path"]
+    assert portal_rules('<a href="online.html">Internet Banking</a>') == []
+    assert portal_rules('<a href="https://bit.ly/4qDHc9K">ONLINE BANKING</a>') == []
+    assert portal_rules('<a href="https://app.firm.ru/">Log in</a>') == ["portal.path"]
+
+
+@pytest.mark.parametrize("page_name", PORTAL["login_pages"])
+def test_the_sites_own_login_page(page_name):
+    """realsites en-bams-website-builder: nav 'Login' -> /login (clients of the site log in there)."""
+    assert portal_rules(f'<a href="/{page_name}">Login</a>') == ["portal.path"]
+    assert portal_rules(f'<a href="/account/{page_name}.php">Sign in</a>') == ["portal.path"]
+    assert portal_rules(f'<a href="/{page_name}">Pricing</a>') == [], "a login page needs a login word"
+    assert portal_rules(f'<a href="https://other.com/{page_name}">Login</a>') == [], "another site's login"
+    assert portal_rules(f'<a href="/{page_name}">Staff login</a>') == []
+    assert portal_rules(f'<a href="/{page_name}">Login</a><a href="/cart/">Cart</a>') == [], "a shop's account"
+
+
+def test_a_login_form_posting_to_a_login_page_is_not_enough():
+    """A bare login form (any site may have user accounts) needs a client host, a portal slug or words."""
+    html = '<form method="post" action="/login"><input name="login"><input type="password" name="p"><button>Войти</button></form>'
+    assert portal_rules(html) == []
+
+
+LOGIN_FORM = ('<div class="modal" id="auth" style="display:none"><form action="/ajax/auth.php" method="post">'
+              '<input name="login"><input type="password" name="pass"><button>Войти</button></form></div>')
+
+
+@pytest.mark.parametrize("opener", [
+    '<div class="header-lk" onclick="openAuth()">Личный кабинет</div>',
+    '<button class="btn" data-toggle="modal" data-target="#auth">Личный кабинет</button>',
+    '<span class="lk-link">Вход в личный кабинет</span>',
+    '<a href="#" onclick="openAuth()">Client Portal</a>',
+    '<a href="javascript:void(0)">Личный кабинет клиента</a>',
+])
+def test_inline_login_opened_by_a_non_link(opener):
+    found = portal.detect(page(opener + LOGIN_FORM))
+    assert [(e.value, e.rule, e.method) for e in found] == [
+        ("https://firm.ru/ajax/auth.php", "portal.inline_login", "inline_login")]
+    assert portal.detect(page(opener)) == [], "no login form on the page: nothing opens"
+
+
+@pytest.mark.parametrize("text", [
+    "<p>Мы создаем личный кабинет для вашего бизнеса на маркетплейсе.</p>",  # realsites ru-wbhelp
+    "<p>Наш блог о клиентских порталах и чатах.</p>",
+    '<div class="lk">Личный кабинет партнёра</div>',
+    '<div class="lk">Вход для сотрудников</div>',
+])
+def test_inline_login_controls(text):
+    assert portal.detect(page(text + LOGIN_FORM)) == []
+
+
+def test_inline_login_skips_a_cms_login():
+    joomla = LOGIN_FORM.replace("</form>", '<input type="hidden" name="option" value="com_users"></form>')
+    assert portal.detect(page('<div class="lk">Личный кабинет</div>' + joomla)) == []
