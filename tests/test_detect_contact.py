@@ -274,3 +274,43 @@ def test_hostile_json_ld_costs_nothing_else():
     for _ in range(5000):  # deeper than Python's recursion limit: the walk keeps its own stack
         nested = {"x": [nested]} if not isinstance(nested, str) else {"email": nested}
     assert string_fields(nested, frozenset({"email"})) == ["w@firm.ru"]
+
+
+# --- issue 17: exact decoded values ---------------------------------------------------------------
+def test_joomla_cloaking_gives_the_exact_address():
+    """Joomla 3's cloak writes the address twice (href and text) from variables: gluing its literals
+    ran them together ("info@firm.ruinfo@firm.ru" read as "info@firm.ruinfo")."""
+    body = """<span id="cloak1a2b">This email address is being protected from spambots.</span><script type='text/javascript'>
+ document.getElementById('cloak1a2b').innerHTML = '';
+ var prefix = '&#109;a' + 'i&#108;' + '&#116;o';
+ var path = 'hr' + 'ef' + '=';
+ var addy1a2b = '&#105;nf&#111;' + '&#64;';
+ addy1a2b = addy1a2b + 'f&#105;rm' + '&#46;' + 'r&#117;';
+ var addy_text1a2b = '&#105;nf&#111;' + '&#64;' + 'f&#105;rm' + '&#46;' + 'r&#117;';document.getElementById('cloak1a2b').innerHTML += '<a ' + path + '\\'' + prefix + ':' + addy1a2b + '\\'>'+addy_text1a2b+'<\\/a>';
+ </script>"""
+    assert emails(body) == {("info@firm.ru", "email.joomla")}
+    assert email._joomla(body) == ["info@firm.ru"]
+
+
+def test_joomla_two_cloaks_on_one_page_stay_apart():
+    one = "var addy1 = 'sales' + '&#64;'; addy1 = addy1 + 'firm' + '&#46;' + 'ru'; document.write(addy1);"
+    two = "var addy2 = 'help' + '&#64;'; addy2 = addy2 + 'firm' + '&#46;' + 'ru'; document.write(addy2);"
+    assert email._joomla(one + "\n" + two) == ["sales@firm.ru", "help@firm.ru"]
+
+
+def test_joomla_4_hidden_mail_element():
+    body = ('<joomla-hidden-mail is-link="1" is-email="1" first="aW5mbw==" last="ZmlybS5ydQ==" '
+            'text="aW5mb0BmaXJtLnJ1" base="">This email address is being protected</joomla-hidden-mail>')
+    assert emails(body) == {("info@firm.ru", "email.joomla")}
+    assert emails(body.replace('first="aW5mbw=="', 'first="%%%"')) == set()
+
+
+def test_cloudflare_decoder_without_a_protected_address_is_no_email():
+    decoder = '<script data-cfasync="false" src="/cdn-cgi/scripts/5c5dd728/cloudflare-static/email-decode.min.js"></script>'
+    assert emails(decoder) == set()
+    assert emails(decoder + '<a href="/cdn-cgi/l/email-protection">[email&#160;protected]</a>') == set()
+    assert emails(decoder + '<span class="__cf_email__" data-cfemail="">[email protected]</span>') == set()
+    hexed = cf_encode("office@firm.ru")
+    assert emails(decoder + f'<span class="__cf_email__" data-cfemail="{hexed}">[email protected]</span>') == \
+        {("office@firm.ru", "email.cfemail")}
+
