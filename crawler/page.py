@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from chanaudit.crawler import jsonld, textwalk
 from chanaudit.crawler.dom import DomIndex, parse_html, selector_xpath, text_of
-from chanaudit.crawler.language import language_region, page_language, tld_region
+from chanaudit.crawler.language import candidate_regions, page_language
 from chanaudit.crawler.urls import absolute
 
 
@@ -165,11 +165,18 @@ class ParsedPage:
         return page_language(self.tree, self.visible_text)
 
     @cached_property
-    def region(self) -> str:
-        """Phone region: forced, else the ccTLD, else the page language, else RU."""
+    def regions(self) -> tuple[str, ...]:
+        """Phone regions to read numbers in, in order (:func:`crawler.language.candidate_regions`):
+        the forced one alone, else the ccTLD's alone, else the page language's (RU when it says
+        nothing) and the regions it also speaks for, and a vanity ccTLD's country last."""
         if self.page.region:
-            return self.page.region.upper()
-        return tld_region(self.site_url) or language_region(self.lang)
+            return (self.page.region.upper(),)
+        return candidate_regions(self.site_url, self.lang)
+
+    @property
+    def region(self) -> str:
+        """The first of :attr:`regions`: where a number without a country code is read first."""
+        return self.regions[0]
 
 
 def parse(page: Page | ParsedPage) -> ParsedPage:
