@@ -24,14 +24,14 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from chanaudit.core.contract import Evidence, make_snippet
 from chanaudit.crawler import signatures
-from chanaudit.crawler.detectors.anchors import anchors
+from chanaudit.crawler.detectors.anchors import LiteralIndex, anchors
 from chanaudit.crawler.detectors.jscode import strip_js_comments
 from chanaudit.crawler.dom import element_snippet, text_of
-from chanaudit.crawler.page import ParsedPage
+from chanaudit.crawler.page import ParsedPage, raw_code
 from chanaudit.crawler.urls import same_site
 
 _JSON_TYPES = ("application/ld+json", "application/json")
@@ -71,9 +71,10 @@ class Generic:
 @dataclass(frozen=True)
 class Table:
     rows: list[Row]
-    #: literal -> the rows that need it: one substring test per literal picks the few rows whose
-    #: full patterns are worth running on a page's URLs or code
+    #: literal -> the rows that need it: a literal present in a page's URLs or code picks the few
+    #: rows whose full patterns are worth running there
     literals: dict[str, tuple[int, ...]]
+    index: LiteralIndex  # finds which literals a text holds (:func:`_candidates`)
     row_literals: list[tuple[str, ...]]  # per row; () for a row that is always tried
     always: frozenset[int]  # rows with a pattern that has no literal: always tried
     dom: list[tuple[int, list[str]]]  # row, mini-selectors
@@ -128,22 +129,19 @@ def table() -> Table:
     generic = Generic(frozenset(g["words"]), frozenset(g["ai_words"]), re.compile("|".join(g["not_hosts"])),
                       re.compile("|".join(g["not_paths"])), _words(g["launcher_words"]),
                       _words(g["launcher_ai_words"]), int(g["launcher_text"]))
-    return Table(rows, {k: tuple(v) for k, v in literals.items()}, row_literals, frozenset(always), dom, hosts,
+    return Table(rows, {k: tuple(v) for k, v in literals.items()}, LiteralIndex(literals),
+                 row_literals, frozenset(always), dom, hosts,
                  re.compile("|".join(hrefs), re.I), generic)
 
 
-def _raw(text: str) -> str:
-    """Code as the patterns see it: lower-case, percent-decoded copy appended, ``\\/`` -> ``/``."""
-    code = text.lower()
-    if "%2f" in code or "%3a" in code:
-        code = code + "\n" + unquote(code)
-    return code.replace("\\/", "/")
+_raw = raw_code  # code as the patterns see it (crawler.page.raw_code)
 
 
-def _candidates(text: str, t: Table) -> list[int]:
+def _candidates(text: str, t: Table, words: set[str] | None = None) -> list[int]:
     """Rows with a literal in ``text`` (and rows without any literal), in table order."""
-    hits = {i for literal, rows in t.literals.items() if literal in text for i in rows}
-    hits.update(t.always)
+    hits = set(t.always)
+    for literal in t.index.present(text, words):
+        hits.update(t.literals[literal])
     return sorted(hits)
 
 
@@ -211,7 +209,7 @@ def detect(page: ParsedPage) -> list[Evidence]:
             known.add(src)
     inline = [(script, _raw(script.text)) for script in page.scripts
               if not script.src and script.text and (script.element.get("type") or "").lower() not in _JSON_TYPES]
-    code_candidates = _candidates("\n".join(raw for _, raw in inline), t) if inline else []
+    code_candidates = _candidates(page.code, t, page.code_words) if inline else []
     for script, raw in inline:
         # removing comments only removes text, so the (costly) stripping runs only for scripts
         # whose raw code holds a candidate's literal

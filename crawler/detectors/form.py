@@ -43,7 +43,7 @@ from lxml import etree
 
 from chanaudit.core.contract import Evidence, make_snippet
 from chanaudit.crawler import signatures
-from chanaudit.crawler.detectors.anchors import anchors
+from chanaudit.crawler.detectors.anchors import LiteralIndex, anchors
 from chanaudit.crawler.detectors.jscode import strip_js_comments
 from chanaudit.crawler.dom import element_snippet, text_of
 from chanaudit.crawler.page import ParsedPage
@@ -114,8 +114,8 @@ class Table:
     scripts: re.Pattern | None  # one named group per embed row: e0, e1...
     frames: re.Pattern | None
     links: re.Pattern | None
-    script_hints: tuple[str, ...] | None  # lower-case literals of `scripts` / `links`: a cheap test first
-    link_hints: tuple[str, ...] | None
+    script_hints: LiteralIndex | None  # lower-case literals of `scripts` / `links`: a cheap test first
+    link_hints: LiteralIndex | None
     actions: re.Pattern | None
     form_classes: dict[str, int]
     form_attributes: dict[str, int]
@@ -160,8 +160,8 @@ def table() -> Table:
         scripts=_alternation([(i, e.get("scripts", [])) for i, e in enumerate(embeds)]),
         frames=_alternation([(i, e.get("frames", [])) for i, e in enumerate(embeds)]),
         links=_alternation([(i, e.get("links", [])) for i, e in enumerate(embeds)]),
-        script_hints=anchors([p for e in embeds for p in e.get("scripts", [])]),
-        link_hints=anchors([p for e in embeds for p in e.get("links", [])]),
+        script_hints=_hints([p for e in embeds for p in e.get("scripts", [])]),
+        link_hints=_hints([p for e in embeds for p in e.get("links", [])]),
         actions=_alternation([(i, e.get("actions", [])) for i, e in enumerate(embeds)]),
         form_classes={k.lower(): v for k, v in index("form_classes").items()},
         form_attributes=index("form_attributes"),
@@ -507,12 +507,16 @@ def _form_frame(src: str, t: Table) -> bool:
     return bool(words & t.frame_words) and not words & t.frame_not_words
 
 
-def _hinted(texts: list[str], hints: tuple[str, ...] | None) -> bool:
-    """Whether any literal hint occurs in any of the texts (one joined, lower-cased scan)."""
+def _hints(patterns: list[str]) -> LiteralIndex | None:
+    literals = anchors(patterns)
+    return LiteralIndex(literals) if literals is not None else None
+
+
+def _hinted(texts: list[str], hints: LiteralIndex | None) -> bool:
+    """Whether any literal hint occurs in any of the texts (one joined, lower-cased look)."""
     if hints is None:
         return True
-    joined = "\n".join(texts).lower()
-    return any(h in joined for h in hints)
+    return bool(hints.present("\n".join(texts).lower()))
 
 
 def _embed_hits(page: ParsedPage, t: Table):
@@ -526,7 +530,8 @@ def _embed_hits(page: ParsedPage, t: Table):
             if index is not None:
                 yield index, "script_src", script.element, ""
         code = [s for s in page.scripts if not s.src and s.text and (s.element.get("type") or "").lower() in _JS_TYPES]
-        if code and _hinted([s.text for s in code], t.script_hints):
+        # page.code holds these scripts (and more): its words, read once per page, pre-filter them
+        if code and (t.script_hints is None or t.script_hints.present(page.code, page.code_words)):
             for script in code:
                 if t.scripts.search(script.text):
                     m = t.scripts.search(strip_js_comments(script.text))
