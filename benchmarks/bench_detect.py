@@ -1,18 +1,29 @@
-"""Parse + detect time for a ~200 KB page, and lxml against BeautifulSoup.
+"""Parse + detect time for a ~200 KB page, before and after, and lxml against BeautifulSoup.
 
-Two pages are built from the real sites in ../shared/realsites: a typical one
-(whole home pages, scripts and styles included, up to ~200 KB) and a dense
-worst case (only the bodies of every saved page, up to ~200 KB of content). Baseline: the same
-views (text nodes, links, scripts, forms) built with BeautifulSoup's
-html.parser and with bs4 over lxml, timed side by side in this process.
+The typical page is FIXED: benchmarks/pages/typical-200kb.html, a synthetic page committed with
+the benchmark (built once by benchmarks/make_typical_page.py with the proportions of the saved
+real home pages), so adding labelled sites never changes what is timed. It is timed against the
+bare parse and against the detectors of the baseline commit (BASELINE, the last commit before
+issue 17; CHANAUDIT_BENCH_BASELINE to choose another), loaded from git into this same process
+as ``chanaudit_base``: before and after side by side, interleaved round by round.
+
+The dense worst case (only the bodies of every saved page, up to ~200 KB of content) and the
+real pages come from ../shared/realsites. Baseline of the views: the same views (text nodes,
+links, scripts, forms) built with BeautifulSoup's html.parser and with bs4 over lxml.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib
+import io
 import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +37,35 @@ from chanaudit.crawler.page import Page, ParsedPage  # noqa: E402
 REALSITES = Path(os.environ.get("CHANAUDIT_REALSITES", ROOT.parent / "shared" / "realsites")) / "sites"
 if not REALSITES.is_dir():
     sys.exit(f"bench_detect: no saved real sites at {REALSITES} (set CHANAUDIT_REALSITES to shared/realsites)")
+TYPICAL = Path(__file__).resolve().parent / "pages" / "typical-200kb.html"
+TYPICAL_URL = "https://primer-service.example/"
+#: The last commit before issue 17 (detection on unseen sites): the "before" of the typical page.
+BASELINE = os.environ.get("CHANAUDIT_BENCH_BASELINE", "16952c0")
+
+
+def load_baseline(rev: str = BASELINE):
+    """(detect, Page) of commit ``rev``: its chanaudit/core and crawler/ from ``git archive``, renamed
+    to the package ``chanaudit_base`` so that both versions live in this process; None without git
+    or the commit."""
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix="chanaudit-baseline-"))
+        pkg = tmp / "chanaudit_base"
+        for src, dst in (("chanaudit/core", "core"), ("crawler", "crawler")):
+            data = subprocess.run(["git", "-C", str(ROOT), "archive", rev, src], capture_output=True, check=True).stdout
+            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                tar.extractall(tmp / "x", filter="data")
+            shutil.move(str(tmp / "x" / src), str(pkg / dst))
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    (pkg / "__init__.py").write_text("__version__ = 'baseline'\n", encoding="utf-8")
+    for py in pkg.rglob("*.py"):
+        code = py.read_text(encoding="utf-8")
+        code = code.replace("chanaudit.crawler", "chanaudit_base.crawler").replace("chanaudit.core", "chanaudit_base.core")
+        py.write_text(code.replace("from chanaudit import", "from chanaudit_base import"), encoding="utf-8")
+    sys.path.insert(0, str(tmp))
+    detectors = importlib.import_module("chanaudit_base.crawler.detectors")
+    page = importlib.import_module("chanaudit_base.crawler.page")
+    return detectors.detect, page.Page
 
 
 def build_page(target: int = 200_000) -> str:
@@ -39,18 +79,6 @@ def build_page(target: int = 200_000) -> str:
         body += bodies[i % len(bodies)]
         i += 1
     return f"<!doctype html><html lang='ru'><head><meta charset='utf-8'></head>{body}</body></html>"
-
-
-def build_typical_page(target: int = 200_000) -> str:
-    """Whole real home pages (head, scripts, styles, body), largest first, until ~200 KB: the
-    mix of markup, code and text of a real 200 KB page (three saved home pages here)."""
-    homes = sorted(REALSITES.glob("*/index.html"), key=lambda p: -p.stat().st_size)
-    html = ""
-    for path in homes:
-        if len(html.encode()) >= target:
-            break
-        html += path.read_bytes().decode("utf-8", "replace")
-    return html
 
 
 def timeit(fn, repeat: int = 30) -> list[float]:
@@ -138,13 +166,18 @@ def real_pages() -> list[tuple[str, float, float]]:
 
 
 def main() -> dict:
-    typical = build_typical_page()
-    both = interleaved({"detect": lambda: detect(Page("https://example.ru/", typical)),
-                        "parse": lambda: ParsedPage(Page("https://example.ru/", typical))}, rounds=60)
+    typical = TYPICAL.read_text(encoding="utf-8")
+    contenders = {"detect": lambda: detect(Page(TYPICAL_URL, typical)),
+                  "parse": lambda: ParsedPage(Page(TYPICAL_URL, typical))}
+    baseline = load_baseline()
+    if baseline is not None:
+        base_detect, base_page = baseline
+        contenders["before"] = lambda: base_detect(base_page(TYPICAL_URL, typical))
+    both = interleaved(contenders, rounds=60)
     typical_times, parse_times = both["detect"], both["parse"]
     home = interleaved({"states": lambda: parse_and_classify(typical),
-                        "parse": lambda: ParsedPage(Page("https://example.ru/", typical))}, rounds=30)
-    steady = back_to_back(lambda: detect(Page("https://example.ru/", typical)))
+                        "parse": lambda: ParsedPage(Page(TYPICAL_URL, typical))}, rounds=30)
+    steady = back_to_back(lambda: detect(Page(TYPICAL_URL, typical)))
     html = build_page()
     size = len(html.encode())
     full = timeit(lambda: detect(Page("https://example.ru/", html)))
@@ -172,6 +205,10 @@ def main() -> dict:
         "views_bs4_lxml_ms": round(med(views_bs4_lxml), 2),
     }
     rows["typical_states_ms"] = round(med(home["states"]) - med(home["parse"]), 2)
+    if baseline is not None:
+        rows["baseline"] = BASELINE
+        rows["typical_before_median_ms"] = round(med(both["before"]), 2)
+        rows["typical_after_over_before"] = round(med(typical_times) / med(both["before"]), 2)
     rows["typical_elements"] = _elements(typical)
     rows["dense_elements"] = _elements(html)
     reals = real_pages()
@@ -184,9 +221,14 @@ def main() -> dict:
     rows["real_largest_ms"] = round(largest[2], 2)
     print(f"real pages: {len(reals)} saved pages, median {rows['real_median_ms']} ms per page, "
           f"{per_100kb:.1f} ms per 100 KB; largest {largest[0]} ({largest[1]:.0f} KB): {largest[2]:.1f} ms")
-    print(f"typical 200 KB page: {rows['typical_kb']} KB = whole real home pages (scripts and styles included): "
-          f"parse + 5 detectors median {rows['typical_median_ms']} ms, p90 {rows['typical_p90_ms']} ms, "
+    print(f"typical 200 KB page: {rows['typical_kb']} KB, fixed ({TYPICAL.name}, synthetic, {rows['typical_elements']} "
+          f"elements): parse + 5 detectors median {rows['typical_median_ms']} ms, p90 {rows['typical_p90_ms']} ms, "
           f"min {rows['typical_min_ms']} ms (target <= 15 ms)")
+    if baseline is not None:
+        print(f"  before and after, side by side in this process: {BASELINE} median {rows['typical_before_median_ms']} ms, "
+              f"now {rows['typical_median_ms']} ms = {rows['typical_after_over_before']}x the time before")
+    else:
+        print(f"  (no baseline: commit {BASELINE} not found by git)")
     print(f"  = {rows['typical_over_parse']}x the parse alone (UTF-8 encode + lxml) ({rows['typical_parse_median_ms']} ms), "
           f"a ratio that does not drift with the machine's speed")
     print(f"  back to back as in a crawl (no collection between pages, the collector's share included): "

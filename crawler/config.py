@@ -39,6 +39,7 @@ class AuditConfig:
     render_pages: int = 4  # browser pages at once
     third_party_scripts: bool = False  # the browser may run scripts from other (public) hosts: tag managers
     messenger_as_chat: bool = False
+    ai_chat_as_chat: bool = True  # AI chat widgets count as chat; False for human live chat alone
     count_hidden: bool = False
     chromium: str = CHROMIUM
     region: str | None = None  # phone region (ISO code) forced on every page; guessed from TLD and language otherwise

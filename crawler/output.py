@@ -54,7 +54,8 @@ def write_outputs(site_list: SiteList, records: dict[int, dict], out: Path, mani
     pages = [p for sid in order for p in records[sid]["pages"]]
     write_csv(pages, out / "pages.csv", columns=PAGE_COLUMNS)
     counts = Counter(r["status"] for r in rows)
-    fetched = [p for p in pages if not p["rendered"]]
+    scripts = [p for p in pages if p["role"] == "script"]  # same-site script files read for chat loaders
+    fetched = [p for p in pages if not p["rendered"] and p["role"] != "script"]
     rendered = [p for p in pages if p["rendered"]]
     manifest = {
         **manifest,
@@ -63,6 +64,8 @@ def write_outputs(site_list: SiteList, records: dict[int, dict], out: Path, mani
         "sites": len(rows),
         "pages_fetched": len(fetched),
         "pages_rendered": len(rendered),
+        "scripts_fetched": len(scripts),
+        "script_bytes": sum(int(p["bytes"] or 0) for p in scripts),
         "rendered_share": round(len(rendered) / len(fetched), 4) if fetched else 0.0,
         "sites_rendered": sum(1 for r in rows if (r.get("rendered") or 0)),
         **({"rendering": {**manifest["rendering"], "pages_rendered": len(rendered),

@@ -9,14 +9,15 @@ commented-out widgets do not count.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from chanaudit.crawler import jsonld, textwalk
 from chanaudit.crawler.dom import DomIndex, parse_html, selector_xpath, text_of
-from chanaudit.crawler.language import language_region, page_language, tld_region
+from chanaudit.crawler.language import candidate_regions, page_language
 from chanaudit.crawler.urls import absolute
 
 
@@ -130,6 +131,20 @@ class ParsedPage:
         return out
 
     @cached_property
+    def code(self) -> str:
+        """The page's inline JavaScript as the signature patterns read it, all scripts at once:
+        lower-case, joined by newlines (JSON and JSON-LD left out), ``\\/`` read as ``/``, and a
+        percent-decoded copy appended when the code holds percent-encoded URLs."""
+        return raw_code("\n".join(s.text for s in self.scripts if not s.src and s.text
+                                  and (s.element.get("type") or "").lower() not in _JSON_TYPES))
+
+    @cached_property
+    def code_words(self) -> set[str]:
+        """The words of :attr:`code` (runs of letters and digits), read once for every table's
+        literal pre-filter (:class:`crawler.detectors.anchors.LiteralIndex`)."""
+        return set(_WORD.findall(self.code))
+
+    @cached_property
     def json_ld(self) -> list[tuple[Script, Any]]:
         """JSON-LD blocks, parsed once for every detector: (script, data), data None when the
         block is not JSON or too deep to parse (:func:`crawler.jsonld.loads`)."""
@@ -165,11 +180,30 @@ class ParsedPage:
         return page_language(self.tree, self.visible_text)
 
     @cached_property
-    def region(self) -> str:
-        """Phone region: forced, else the ccTLD, else the page language, else RU."""
+    def regions(self) -> tuple[str, ...]:
+        """Phone regions to read numbers in, in order (:func:`crawler.language.candidate_regions`):
+        the forced one alone, else the ccTLD's alone, else the page language's (RU when it says
+        nothing) and the regions it also speaks for, and a vanity ccTLD's country last."""
         if self.page.region:
-            return self.page.region.upper()
-        return tld_region(self.site_url) or language_region(self.lang)
+            return (self.page.region.upper(),)
+        return candidate_regions(self.site_url, self.lang)
+
+    @property
+    def region(self) -> str:
+        """The first of :attr:`regions`: where a number without a country code is read first."""
+        return self.regions[0]
+
+
+_JSON_TYPES = ("application/ld+json", "application/json")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def raw_code(text: str) -> str:
+    """Code as the signature patterns see it: lower-case, percent-decoded copy appended, ``\\/`` -> ``/``."""
+    code = text.lower()
+    if "%2f" in code or "%3a" in code:
+        code = code + "\n" + unquote(code)
+    return code.replace("\\/", "/")
 
 
 def parse(page: Page | ParsedPage) -> ParsedPage:

@@ -20,7 +20,7 @@ from chanaudit.crawler import states
 from chanaudit.crawler.browser import RenderWatch
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.decoding import decode_html, is_html
-from chanaudit.crawler.detectors import detect
+from chanaudit.crawler.detectors import detect, scriptfiles
 from chanaudit.crawler.failures import classify
 from chanaudit.crawler.navigation import find_targets
 from chanaudit.crawler.offsite import BrokerRedirect, OffsiteRedirect, where
@@ -48,6 +48,18 @@ class PageRecord:
         self.state, self.state_rule, self.state_evidence = match.status, match.rule, match.evidence_text
 
 
+@dataclass(frozen=True)
+class ScriptJob:
+    """A queue item of its own kind: a same-site script file of a page, fetched to run the chat
+    rules on it (a loader kept in ``js/livechat.js``; crawler/detectors/scriptfiles.py). Fetched
+    only while the site shows no chat; recorded in pages.csv with role ``script``."""
+
+    url: str
+    page_url: str
+    role: str  # the role of the page that names the script: its evidence counts there
+    depth: int
+
+
 @dataclass
 class SiteState:
     site_id: int
@@ -58,7 +70,8 @@ class SiteState:
     status: str = "ok"
     status_detail: str = ""
     http_status: int | None = None
-    queue: deque = field(default_factory=deque)  # (url, role, depth, render, static_html) still to fetch
+    queue: deque = field(default_factory=deque)  # (url, role, depth, render, static_html) or ScriptJob
+    scripts: set = field(default_factory=set)  # script files already queued for the site
     pages: list[PageRecord] = field(default_factory=list)
     evidence: list[tuple[str, Evidence]] = field(default_factory=list)  # (page_role, evidence)
     rendered: int = 0
@@ -103,7 +116,12 @@ class AuditSpider(scrapy.Spider):
     def _next(self, state: SiteState) -> list:
         """The site's next request, or finish the site when nothing is left."""
         while state.queue:
-            url, role, depth, render, static = state.queue.popleft()
+            item = state.queue.popleft()
+            if isinstance(item, ScriptJob):
+                if request := self._script_request(state, item):
+                    return [request]
+                continue
+            url, role, depth, render, static = item
             netloc = urlsplit(url).netloc
             if self.cfg.obey_robots and not render and netloc not in self.robots:
                 state.queue.appendleft((url, role, depth, render, static))
@@ -208,6 +226,66 @@ class AuditSpider(scrapy.Spider):
             targets = find_targets(parsed, state.final_url, max_links=self.cfg.max_pages - 1)
             state.queue.extend((t.url, t.role, 1, False, "") for t in targets)
             state.home_from_render = False
+        if not render:
+            self._queue_scripts(state, parsed, role, meta["page_depth"])
+        return self._next(state)
+
+    # -- same-site script files ------------------------------------------------------
+    def _has_chat(self, state: SiteState) -> bool:
+        return any(ev.channel == "chat" for _, ev in state.evidence)
+
+    def _queue_scripts(self, state: SiteState, parsed: ParsedPage, role: str, depth: int) -> None:
+        """Put the page's same-site script files first in the queue, while the site shows no chat:
+        at most ``per_page`` of a page and ``per_site`` of the site."""
+        limits = scriptfiles.limits()
+        if self._has_chat(state):
+            return
+        jobs = []
+        for url in scriptfiles.targets(parsed):
+            if len(state.scripts) >= limits.per_site:
+                break
+            if url not in state.scripts:
+                state.scripts.add(url)
+                jobs.append(ScriptJob(url, parsed.url, role, depth))
+        state.queue.extendleft(reversed(jobs))
+
+    def _script_request(self, state: SiteState, job: ScriptJob) -> scrapy.Request | None:
+        """The request for a script file, None when it is no longer wanted (a chat was found) or
+        robots.txt forbids it. Its robots.txt is the page's (same site): asked first when unknown."""
+        if self._has_chat(state):
+            return None
+        netloc = urlsplit(job.url).netloc
+        if self.cfg.obey_robots and netloc not in self.robots:
+            state.queue.appendleft(job)
+            return self._robots_request(state, job.url)
+        if not self._allowed(job.url):
+            state.pages.append(PageRecord(state.site_id, job.url, "script", job.depth, None, 0, "", 0, 0,
+                                          "robots_blocked: forbidden by robots.txt"))
+            return None
+        return scrapy.Request(job.url, callback=self.on_script, errback=self.on_script_error, dont_filter=True,
+                              priority=1, meta={"site_id": state.site_id, "script": job,
+                                                "download_maxsize": scriptfiles.limits().max_bytes})
+
+    def on_script(self, response) -> list:
+        job: ScriptJob = response.meta["script"]
+        state = self.states[response.meta["site_id"]]
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        state.pages.append(PageRecord(state.site_id, response.url, "script", job.depth, response.status,
+                                      len(response.body), ctype, 0,
+                                      int(1000 * (response.meta.get("download_latency") or 0))))
+        if response.status == 200 and not is_html(ctype, response.body):
+            code = response.body.decode(response.encoding if isinstance(response, TextResponse) else "utf-8", "replace")
+            found = scriptfiles.detect(code, job.page_url, response.url, state.public_url)
+            state.evidence.extend((job.role, ev) for ev in found)
+        return self._next(state)
+
+    def on_script_error(self, failure) -> list:
+        meta = failure.request.meta
+        job: ScriptJob = meta["script"]
+        state = self.states[meta["site_id"]]
+        status, detail, code = classify(failure)
+        state.pages.append(PageRecord(state.site_id, failure.request.url, "script", job.depth, code, 0, "", 0, 0,
+                                      f"{status}: {detail}"))
         return self._next(state)
 
     def _home(self, state: SiteState, parsed: ParsedPage, record: PageRecord, render: bool) -> bool:
@@ -392,12 +470,12 @@ class AuditSpider(scrapy.Spider):
         ok = state.status == "ok"
         evidence = [ev for _, ev in state.evidence]
         flags = site_channels(evidence, messenger_as_chat=self.cfg.messenger_as_chat,
-                              count_hidden=self.cfg.count_hidden) if ok else {}
+                              ai_chat_as_chat=self.cfg.ai_chat_as_chat, count_hidden=self.cfg.count_hidden) if ok else {}
         row = {
             "site_id": state.site_id, "input": state.raw, "url": state.url,
             "final_url": state.final_url, "status": state.status, "status_detail": state.status_detail,
             "http_status": state.http_status,
-            "pages": sum(1 for p in state.pages if not p.error and not p.rendered),
+            "pages": sum(1 for p in state.pages if not p.error and not p.rendered and p.role != "script"),
             "rendered": state.rendered,
             **{ch: flags.get(ch) if ok else None for ch in CHANNELS},
             "channels": sum(flags.values()) if ok else None,

@@ -40,3 +40,24 @@ def test_bad_render_policy(tmp_path):
     csv_path = write_sites_csv(tmp_path / "in.csv", [{"url": "example.ru"}])
     result = runner.invoke(app, ["audit", str(csv_path), "--out", str(tmp_path / "o"), "--render", "sometimes"])
     assert result.exit_code == 2 and "--render must be one of" in result.output
+
+
+@pytest.mark.slow
+def test_ai_chat_counts_as_chat_unless_switched_off(tmp_path):
+    """--ai-chat-as-chat (default) counts an AI chat widget as chat; --no-ai-chat-as-chat counts
+    human live chat only, the evidence (kind ai_chat) kept either way."""
+    page = (b'<html lang="en"><body><p>Firm</p><script src="https://widget.docsbot.ai/chat.js" '
+            b'type="text/javascript"></script></body></html>')
+    with SiteServer([Site("bot", routes={"/": ("text/html", page)})]) as server:
+        csv_path = write_sites_csv(tmp_path / "in.csv", [{"url": server.url("bot")}])
+        flags = {}
+        for option in ("--ai-chat-as-chat", "--no-ai-chat-as-chat"):
+            out = tmp_path / option.strip("-")
+            result = runner.invoke(app, ["audit", str(csv_path), "--out", str(out), "--allow-private",
+                                         "--render", "never", "--delay", "0", "--quiet", option])
+            assert result.exit_code == 0, result.output
+            flags[option] = int(read_csv(out / "sites.csv").loc[0, "chat"])
+            evidence = read_csv(out / "evidence.csv")
+            assert list(evidence[evidence["channel"] == "chat"]["detail"]) == ["ai_chat"]
+            assert read_csv(out / "sites.csv").loc[0, "status"] == "ok"
+    assert flags == {"--ai-chat-as-chat": 1, "--no-ai-chat-as-chat": 0}

@@ -275,3 +275,72 @@ def test_hostile_json_ld_costs_nothing_else():
     for _ in range(5000):  # deeper than Python's recursion limit: the walk keeps its own stack
         nested = {"x": [nested]} if not isinstance(nested, str) else {"email": nested}
     assert string_fields(nested, frozenset({"email"})) == ["w@firm.ru"]
+
+
+# --- issue 17: exact decoded values, vanity TLDs, a "+" before a national number -----------------
+def test_joomla_cloaking_gives_the_exact_address():
+    """Joomla 3's cloak writes the address twice (href and text) from variables: gluing its literals
+    ran them together ("info@firm.ruinfo@firm.ru" read as "info@firm.ruinfo")."""
+    body = """<span id="cloak1a2b">This email address is being protected from spambots.</span><script type='text/javascript'>
+ document.getElementById('cloak1a2b').innerHTML = '';
+ var prefix = '&#109;a' + 'i&#108;' + '&#116;o';
+ var path = 'hr' + 'ef' + '=';
+ var addy1a2b = '&#105;nf&#111;' + '&#64;';
+ addy1a2b = addy1a2b + 'f&#105;rm' + '&#46;' + 'r&#117;';
+ var addy_text1a2b = '&#105;nf&#111;' + '&#64;' + 'f&#105;rm' + '&#46;' + 'r&#117;';document.getElementById('cloak1a2b').innerHTML += '<a ' + path + '\\'' + prefix + ':' + addy1a2b + '\\'>'+addy_text1a2b+'<\\/a>';
+ </script>"""
+    assert emails(body) == {("info@firm.ru", "email.joomla")}
+    assert email._joomla(body) == ["info@firm.ru"]
+
+
+def test_joomla_two_cloaks_on_one_page_stay_apart():
+    one = "var addy1 = 'sales' + '&#64;'; addy1 = addy1 + 'firm' + '&#46;' + 'ru'; document.write(addy1);"
+    two = "var addy2 = 'help' + '&#64;'; addy2 = addy2 + 'firm' + '&#46;' + 'ru'; document.write(addy2);"
+    assert email._joomla(one + "\n" + two) == ["sales@firm.ru", "help@firm.ru"]
+
+
+def test_joomla_4_hidden_mail_element():
+    body = ('<joomla-hidden-mail is-link="1" is-email="1" first="aW5mbw==" last="ZmlybS5ydQ==" '
+            'text="aW5mb0BmaXJtLnJ1" base="">This email address is being protected</joomla-hidden-mail>')
+    assert emails(body) == {("info@firm.ru", "email.joomla")}
+    assert emails(body.replace('first="aW5mbw=="', 'first="%%%"')) == set()
+
+
+def test_cloudflare_decoder_without_a_protected_address_is_no_email():
+    decoder = '<script data-cfasync="false" src="/cdn-cgi/scripts/5c5dd728/cloudflare-static/email-decode.min.js"></script>'
+    assert emails(decoder) == set()
+    assert emails(decoder + '<a href="/cdn-cgi/l/email-protection">[email&#160;protected]</a>') == set()
+    assert emails(decoder + '<span class="__cf_email__" data-cfemail="">[email protected]</span>') == set()
+    hexed = cf_encode("office@firm.ru")
+    assert emails(decoder + f'<span class="__cf_email__" data-cfemail="{hexed}">[email protected]</span>') == \
+        {("office@firm.ru", "email.cfemail")}
+
+
+@pytest.mark.parametrize("tld", ["pw", "io", "co", "me", "tv", "cc", "ai", "ws"])
+def test_vanity_tld_reads_numbers_in_the_page_language(tld):
+    """A Russian page on a .pw (or .io, .ws...) domain: 8 (9xx) numbers are Russian, not Palau's."""
+    body = "<p>Звоните: 8 (912) 345-67-89, 8 800 600 48 74</p>"
+    assert phones(body, url=f"https://firm.{tld}/") == {"+79123456789", "+78006004874"}
+    assert page("", url=f"https://firm.{tld}/").regions[0] == "RU"
+
+
+def test_a_country_tld_still_decides():
+    assert page("", url="https://firm.by/").regions == ("BY",)
+    assert page("", url="https://firm.co.uk/", lang="en").regions == ("GB",)
+    assert page("", url="https://firm.com/", lang="en").regions[:2] == ("US", "GB")
+    assert page("", url="https://firm.io/", lang="en").regions[-1] == "IO"
+
+
+def test_a_number_valid_only_in_another_region_of_the_language():
+    """An English page on a .com: an Australian mobile "0420 749 361" (realsites en-analogyit) is read
+    in the next region the language speaks for, where it is valid."""
+    assert phones("<p>Call 0420 749 361</p>", url="https://analogyit.com/", lang="en") == {"+61420749361"}
+    # but never digits after a written country code: "(+234) 012819231" is no Irish number
+    assert phones("<p>Tel: (+234) 012819231</p>", url="https://bank.com/", lang="en") == set()
+
+
+def test_a_plus_before_a_national_number():
+    """realsites en-rootguard: "+315-338-3592" is the US number (315) 338-3592 with a stray "+"."""
+    assert phones("<p>+315-338-3592 / +215-595-623-6326</p>", url="https://firm.com/", lang="en") == {"+13153383592"}
+    assert phones("<p>Тел.: +8 (800) 555-35-35</p>") == {"+78005553535"}
+    assert phones("<p>+7 (495) 123-45-67</p>") == {"+74951234567"}, "a valid number keeps its country code"

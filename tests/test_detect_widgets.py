@@ -56,7 +56,10 @@ def test_vendor_url_in_json_or_text_is_not_a_widget():
 
 
 def test_callback_widgets_are_not_chat():
-    assert values(chat, '<script src="https://ua.cdn.fastcallagent.com/loader.js"></script>') == []
+    """A callback widget is recorded as channel "callback" (kind callback, issue 17), never as chat."""
+    found = chat.detect(page('<script src="https://ua.cdn.fastcallagent.com/loader.js"></script>'))
+    assert [e for e in found if e.channel == "chat"] == []
+    assert [(e.channel, e.value, e.detail) for e in found] == [("callback", "fastcallagent", "callback")]
 
 
 def test_rendered_dom_signals():

@@ -154,8 +154,9 @@ def test_every_title_separator_splits(sep):
 
 
 def test_record_kinds_never_count_as_channels():
-    assert set(RECORD_KINDS) == {"messenger", "company", "inn", "ogrn"} and set(CHANNELS) < set(ALL_CHANNELS)
+    assert set(RECORD_KINDS) == {"messenger", "callback", "company", "inn", "ogrn"} and set(CHANNELS) < set(ALL_CHANNELS)
     records = [Evidence(kind, "x", "https://a.ru/", "text", f"identity.{kind}") for kind in ("company", "inn", "ogrn")]
+    records.append(Evidence("callback", "envybox", "https://a.ru/", "script_src", "callback.envybox", detail="callback"))
     assert site_channels(records) == dict.fromkeys(CHANNELS, 0)
     assert site_channels(records, count_hidden=True, messenger_as_chat=True) == dict.fromkeys(CHANNELS, 0)
     with pytest.raises(ValueError):

@@ -120,3 +120,42 @@ def test_every_view_reads_the_one_walk_in_any_order():
         assert {"p", "b", "i", "div", "body", "html"} <= page.index.tags
     with pytest.raises(dataclasses.FrozenInstanceError):
         page.walk.items = []
+
+
+# --- the whole document is read (issue 17): markup outside the root element ---------------
+FORM = ('<div class="popup"><h3>Заказать звонок</h3><form method="post"><input name="name" placeholder="Имя">'
+        '<input type="tel" name="phone"><button>Отправить</button></form>'
+        '<p>Пишите: popup@firm.ru, +7 (495) 123-45-67</p></div>')
+
+
+@pytest.mark.parametrize("html", [
+    f"<html><head><title>t</title></head><body><p>Главная</p></body>{FORM}</html>",  # after </body>
+    f"<html><head><title>t</title></head><body><p>Главная</p></body></html>{FORM}",  # after </html>
+    f"{FORM}<html><head><title>t</title></head><body><p>Главная</p></body></html>",  # before <html>
+    f"<html><body><p>Главная</p></body><body>{FORM}</body></html>",  # two <body> tags
+    f"<!doctype html><html lang=ru><body><p>Главная</p></body></html>\n<html><body>{FORM}</body></html>",
+])
+def test_markup_outside_the_body_is_read(html):
+    from chanaudit.crawler.detectors import detect
+
+    page = ParsedPage(Page("https://firm.ru/", html))
+    assert len(page.forms) == 1 and "Пишите:" in page.visible_text
+    assert page.tree.find("body").find(".//form") is not None, "gathered into the one body"
+    found = {(e.channel, e.value) for e in detect(page)}
+    assert {("form", "callback"), ("email", "popup@firm.ru"), ("phone", "+74951234567")} <= found
+
+
+def test_document_order_is_kept_around_the_body():
+    html = "<p>0</p><html><body>1<p>2</p></body><p>3</p></html><p>4</p>tail 5"
+    page = ParsedPage(Page("https://firm.ru/", html))
+    assert [t.strip() for t, _ in page.text_items] == ["0", "1", "2", "3", "4", "tail 5"]
+    assert [el.tag for el in page.tree] == ["body"]
+
+
+def test_a_usual_page_is_not_touched():
+    from lxml import etree
+
+    html = "<!doctype html><html><head><title>t</title></head><body><p>x</p></body></html><!-- end -->"
+    page = ParsedPage(Page("https://firm.ru/", html))
+    assert [el.tag for el in page.tree] == ["head", "body"]
+    assert etree.tostring(page.tree.find("body"), encoding="unicode").startswith("<body><p>x</p>")

@@ -150,6 +150,97 @@ def test_form_embed_commented_out(row):
     assert form.detect(page(f"<!-- {row['example']} -->")) == []
 
 
+EMBED_MORE = [pytest.param(r, e, id=f"{r['id']}-{i}") for r in FORMS["embeds"]
+              for i, e in enumerate(r.get("more_examples", []))]
+
+
+@pytest.mark.parametrize("row,example", EMBED_MORE)
+def test_form_embed_more_examples(row, example):
+    found = {e.value for e in form.detect(page(example)) if e.value.startswith("embed:")}
+    assert found == {f"embed:{row['id']}"}
+    assert form.detect(page(f"<!-- {example} -->")) == []
+
+
+@pytest.mark.parametrize("row", rows(FORMS, "embeds", where=lambda r: r.get("control") or r.get("more_controls")))
+def test_form_embed_controls(row):
+    """The service named on a page without its form (its site, its app, a near-miss URL) is no form."""
+    for control in [row.get("control"), *row.get("more_controls", [])]:
+        if control:
+            assert [e for e in form.detect(page(control)) if e.value.startswith("embed:")] == [], control
+
+
+@pytest.mark.parametrize("row,host", [pytest.param(r, h, id=f"{r['id']}:{h}") for r in FORMS["embeds"]
+                                      for h in r.get("hosts", [])])
+def test_form_service_host(row, host):
+    """A script or frame served by the service's embed host (or a subdomain of it) is its form."""
+    for html in (f'<script src="https://{host}/any/path.js"></script>', f'<iframe src="https://x1.{host}/e/1"></iframe>'):
+        assert {e.value for e in form.detect(page(html))} == {f"embed:{row['id']}"}, html
+    assert form.detect(page(f'<a href="https://{host}/">Service</a><img src="https://{host}/logo.png">')) == []
+
+
+GENERIC_FRAME = FORMS["generic_frame"]
+
+
+@pytest.mark.parametrize("example", [GENERIC_FRAME["example"], *GENERIC_FRAME["more_examples"]])
+def test_generic_form_frame(example):
+    found = form.detect(page(example))
+    assert [(e.value, e.rule, e.method) for e in found] == [("embed:frame", "form.generic_frame", "iframe")]
+    assert form.detect(page(f"<!-- {example} -->")) == []
+
+
+@pytest.mark.parametrize("control", GENERIC_FRAME["controls"])
+def test_generic_form_frame_controls(control):
+    """Videos, maps, words that only contain "form", surveys and downloadable files are no form."""
+    assert form.detect(page(control)) == []
+
+
+@pytest.mark.parametrize("word", GENERIC_FRAME["words"])
+def test_generic_form_frame_words(word):
+    assert form_values(f'<iframe src="https://crm.acme.ru/{word}/17"></iframe>') == ["embed:frame"]
+    assert form_values(f'<iframe src="https://crm.acme.ru/{word}/survey/17"></iframe>') == []
+
+
+def test_a_named_service_frame_is_not_also_generic():
+    html = '<iframe src="https://forms.yandex.ru/u/6543210abc/?iframe=1"></iframe>'
+    assert [(e.value, e.rule) for e in form.detect(page(html))] == [("embed:yandex-forms", "form.embed.yandex-forms")]
+
+
+# --- forms: a phone known only by its mask, placeholder or name (issue 17) ------------------
+@pytest.mark.parametrize("attr", FORMS["phone_masks"]["attributes"])
+def test_phone_by_input_mask(attr):
+    field = f'<input class="inp" {attr}="+7 (999) 999-99-99">'
+    assert _field(field) == "phone"
+    html = f'<div class="cb"><div class="title">Заказать звонок</div>{field}<button>Отправить</button></div>'
+    assert [(e.value, e.rule) for e in form.detect(page(html))] == [("callback", "form.formless.callback")]
+
+
+@pytest.mark.parametrize("placeholder,kind", [
+    ("+7 (___) ___-__-__", "phone"), ("8 (999) 000-00-00", "phone"), ("(555) 555-5555", "phone"),
+    ("+234 800 000 0000", "phone"), ("12345", "other"), ("2024", "other"), ("Ваш вопрос", "message"),
+])
+def test_phone_by_placeholder_shape(placeholder, kind):
+    assert _field(f'<input name="f1" placeholder="{placeholder}">') == kind
+
+
+@pytest.mark.parametrize("name", FORMS["phone_masks"]["number_names"])
+def test_number_field_under_callback_words(name):
+    """A field named "number" is the phone of a callback block, and nothing elsewhere."""
+    block = '<div class="cb"><h3>{}</h3><div><input name="{}"><button>Отправить</button></div></div>'
+    assert form_values(block.format("Обратный звонок", name)) == ["callback"]
+    assert form_values(block.format("Калькулятор стоимости", name)) == []
+    assert form_values(block.format("Обратный звонок", name).replace(f'name="{name}"', 'type="number"')) == ["callback"]
+
+
+def test_username_without_a_password_is_a_name():
+    """realsites ru-mrhimchistkin: order_UserName + a phone field is a callback form, not a login."""
+    html = ('<form class="modal_form" method="post"><input id="order_UserName" name="order_UserName" '
+            'placeholder="Ваше имя" type="text"><input name="order_UserPhone" placeholder="Ваш телефон" type="tel">'
+            '<button type="submit">отправить</button></form>')
+    assert form_values(html) == ["callback"]
+    login = html.replace('type="tel"', 'type="password"')
+    assert form_values(login) == []
+
+
 @pytest.mark.parametrize("row", rows(FORMS, "embeds", where=lambda r: r.get("links")))
 def test_hosted_form_link(row):
     """A row with `links`: a link to the hosted form page is the service (the form is one click away)."""
@@ -314,13 +405,16 @@ def test_ticket_words_give_context(word):
 @pytest.mark.parametrize("row", rows(PORTAL, "exclude"))
 def test_portal_exclusion(row, monkeypatch):
     """The example does not fire, its control does; without this row the example would fire."""
-    assert portal.detect(page(row["example"])) == []
+    examples = [row["example"], *row.get("more_examples", [])]
+    for example in examples:
+        assert portal.detect(page(example)) == [], example
     assert portal.detect(page(row["control"]))
     table = portal.table()
     monkeypatch.setattr(portal, "table", lambda: table.__class__(**{
         **{f: getattr(table, f) for f in table.__dataclass_fields__},
         "exclusions": [e for e in table.exclusions if e.id != row["id"]]}))
-    assert portal.detect(page(row["example"])), "the row itself must be what rules the example out"
+    for example in examples:
+        assert portal.detect(page(example)), f"the row itself must be what rules {example} out"
 
 
 @pytest.mark.parametrize("href,text", [
@@ -358,3 +452,62 @@ def test_shop_customer_account_is_not_a_portal():
     assert portal_rules(account + '<a href="/basket/">Корзина</a>') == []
     assert portal_rules('<a href="/helpdesk/">Личный кабинет</a><a href="/basket/">Корзина</a>') == \
         ["portal.link_words"]
+
+
+# --- portal: client areas that the link words alone missed (issue 17) --------------------
+def test_login_link_to_a_client_subdomain():
+    """realsites en-sulspap-mfb: 'Online Banking' -> ibank.<site>; the same words to a plain page do not count."""
+    assert portal_rules('<a href="https://ibank.firm.ru/index.html">Online Banking</a>') == ["portal.path"]
+    assert portal_rules('<a href="online.html">Internet Banking</a>') == []
+    assert portal_rules('<a href="https://bit.ly/4qDHc9K">ONLINE BANKING</a>') == []
+    assert portal_rules('<a href="https://app.firm.ru/">Log in</a>') == ["portal.path"]
+
+
+@pytest.mark.parametrize("page_name", PORTAL["login_pages"])
+def test_the_sites_own_login_page(page_name):
+    """realsites en-bams-website-builder: nav 'Login' -> /login (clients of the site log in there)."""
+    assert portal_rules(f'<a href="/{page_name}">Login</a>') == ["portal.path"]
+    assert portal_rules(f'<a href="/account/{page_name}.php">Sign in</a>') == ["portal.path"]
+    assert portal_rules(f'<a href="/{page_name}">Pricing</a>') == [], "a login page needs a login word"
+    assert portal_rules(f'<a href="https://other.com/{page_name}">Login</a>') == [], "another site's login"
+    assert portal_rules(f'<a href="/{page_name}">Staff login</a>') == []
+    assert portal_rules(f'<a href="/{page_name}">Login</a><a href="/cart/">Cart</a>') == [], "a shop's account"
+
+
+def test_a_login_form_posting_to_a_login_page_is_not_enough():
+    """A bare login form (any site may have user accounts) needs a client host, a portal slug or words."""
+    html = '<form method="post" action="/login"><input name="login"><input type="password" name="p"><button>Войти</button></form>'
+    assert portal_rules(html) == []
+
+
+LOGIN_FORM = ('<div class="modal" id="auth" style="display:none"><form action="/ajax/auth.php" method="post">'
+              '<input name="login"><input type="password" name="pass"><button>Войти</button></form></div>')
+
+
+@pytest.mark.parametrize("opener", [
+    '<div class="header-lk" onclick="openAuth()">Личный кабинет</div>',
+    '<button class="btn" data-toggle="modal" data-target="#auth">Личный кабинет</button>',
+    '<span class="lk-link">Вход в личный кабинет</span>',
+    '<a href="#" onclick="openAuth()">Client Portal</a>',
+    '<a href="javascript:void(0)">Личный кабинет клиента</a>',
+])
+def test_inline_login_opened_by_a_non_link(opener):
+    found = portal.detect(page(opener + LOGIN_FORM))
+    assert [(e.value, e.rule, e.method) for e in found] == [
+        ("https://firm.ru/ajax/auth.php", "portal.inline_login", "inline_login")]
+    assert portal.detect(page(opener)) == [], "no login form on the page: nothing opens"
+
+
+@pytest.mark.parametrize("text", [
+    "<p>Мы создаем личный кабинет для вашего бизнеса на маркетплейсе.</p>",  # realsites ru-wbhelp
+    "<p>Наш блог о клиентских порталах и чатах.</p>",
+    '<div class="lk">Личный кабинет партнёра</div>',
+    '<div class="lk">Вход для сотрудников</div>',
+])
+def test_inline_login_controls(text):
+    assert portal.detect(page(text + LOGIN_FORM)) == []
+
+
+def test_inline_login_skips_a_cms_login():
+    joomla = LOGIN_FORM.replace("</form>", '<input type="hidden" name="option" value="com_users"></form>')
+    assert portal.detect(page('<div class="lk">Личный кабинет</div>' + joomla)) == []

@@ -51,6 +51,10 @@ def audit(
         "audit", "--offsite-redirects", metavar="audit|skip",
         help="A home page that redirects to another registrable domain: audit the target and flag the row "
              "(moved=1, final_domain), or skip the site (status moved)."),
+    ai_chat_as_chat: bool = typer.Option(
+        True, "--ai-chat-as-chat/--no-ai-chat-as-chat",
+        help="Count AI chat widgets (a bot answers) as chat, as by default; --no-ai-chat-as-chat counts human "
+             "live chat only: a sensitivity run."),
     user_agent: str = typer.Option(None, "--user-agent", help="User-Agent header; the default names chanaudit."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -66,7 +70,7 @@ def audit(
         config = AuditConfig(
             render=render, allow_private=allow_private, obey_robots=not no_robots, concurrency=concurrency,
             per_site=per_site, workers=workers, delay=delay, timeout=timeout, max_pages=max_pages,
-            max_bytes=int(max_mb * 1024 * 1024), messenger_as_chat=messenger_as_chat,
+            max_bytes=int(max_mb * 1024 * 1024), messenger_as_chat=messenger_as_chat, ai_chat_as_chat=ai_chat_as_chat,
             third_party_scripts=third_party_scripts, offsite_redirects=offsite_redirects,
             **({"user_agent": user_agent} if user_agent else {}), **({"chromium": chromium} if chromium else {}),
         )
@@ -107,8 +111,9 @@ def _summary(result) -> None:
     for status, n in m["counts"].items():
         table.add_row(status, str(n))
     console.print(table)
+    scripts = f", script files {m['scripts_fetched']}" if m.get("scripts_fetched") else ""
     console.print(f"pages fetched {m['pages_fetched']}, rendered {m['pages_rendered']} "
-                  f"({m['rendered_share']:.0%}), evidence rows {m['evidence_rows']}")
+                  f"({m['rendered_share']:.0%}){scripts}, evidence rows {m['evidence_rows']}")
 
 
 def register(app: typer.Typer) -> None:

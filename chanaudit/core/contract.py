@@ -11,11 +11,16 @@ from dataclasses import asdict, dataclass
 #: The five scored channels, in the order of the output contract.
 CHANNELS: tuple[str, ...] = ("email", "phone", "chat", "form", "portal")
 #: What a detector may record besides the five channels, never counted as a channel: ``messenger`` (t.me,
-#: wa.me links; chat only with ``--messenger-as-chat``), ``company`` (the company's name), ``inn`` and
-#: ``ogrn`` (Russian registration numbers whose checksums hold; ОГРНИП under ``ogrn``).
-RECORD_KINDS: tuple[str, ...] = ("messenger", "company", "inn", "ogrn")
+#: wa.me links and buttons; chat only with ``--messenger-as-chat``), ``callback`` (callback widgets, "we call
+#: you back"), ``company`` (the company's name), ``inn`` and ``ogrn`` (Russian registration numbers whose
+#: checksums hold; ОГРНИП under ``ogrn``).
+RECORD_KINDS: tuple[str, ...] = ("messenger", "callback", "company", "inn", "ogrn")
 #: Every ``channel`` value of an evidence row: the five channels, then the record kinds.
 ALL_CHANNELS: tuple[str, ...] = (*CHANNELS, *RECORD_KINDS)
+#: The kind of a chat-like finding, the first word of its ``detail``: people answer (``live_chat``),
+#: a bot answers (``ai_chat``, counted as chat unless ``ai_chat_as_chat`` is off), a messenger
+#: button, a callback widget.
+CHAT_KINDS: tuple[str, ...] = ("live_chat", "ai_chat", "messenger", "callback")
 
 #: ``status`` of a site that was audited.
 OK = "ok"
@@ -106,17 +111,32 @@ def dedupe(evidence: list[Evidence]) -> list[Evidence]:
     return out
 
 
-def site_channels(evidence: list[Evidence], *, messenger_as_chat: bool = False,
+def chat_kind(ev: Evidence) -> str:
+    """The kind of a chat, messenger or callback finding (:data:`CHAT_KINDS`), from the first word of
+    its ``detail``; chat findings of audits older than the kinds are ``live_chat``; "" otherwise."""
+    if ev.channel not in ("chat", "messenger", "callback"):
+        return ""
+    word = ev.detail.split(";", 1)[0].strip()
+    if word in CHAT_KINDS:
+        return word
+    return {"chat": "live_chat"}.get(ev.channel, ev.channel)
+
+
+def site_channels(evidence: list[Evidence], *, messenger_as_chat: bool = False, ai_chat_as_chat: bool = True,
                   count_hidden: bool = False) -> dict[str, int]:
     """Channel flags (1/0) of a site from all evidence of its pages.
 
     ``messenger_as_chat`` counts messenger links as chat (a sensitivity switch;
-    the 2016 study predates them); ``count_hidden`` counts findings a visitor
-    cannot see (``counted=False``).
+    the 2016 study predates them); ``ai_chat_as_chat`` (on by default) counts AI
+    chat widgets as chat, off for a sensitivity run of human live chat alone;
+    ``count_hidden`` counts findings a visitor cannot see (``counted=False``).
+    Callback widgets never count.
     """
     flags = dict.fromkeys(CHANNELS, 0)
     for ev in evidence:
         if not (ev.counted or count_hidden):
+            continue
+        if ev.channel == "chat" and not ai_chat_as_chat and chat_kind(ev) == "ai_chat":
             continue
         channel = "chat" if (ev.channel == "messenger" and messenger_as_chat) else ev.channel
         if channel in flags:

@@ -1,10 +1,21 @@
-"""Live chat (and messenger links) from the vendor signature table ``signatures/chat.yaml``.
+"""Live chat (and messenger buttons and callback widgets) from the signature table ``signatures/chat.yaml``.
 
 Where a widget shows: a ``<script src>``, an ``<iframe src>``, the code of an
 inline loader (vendor URL quoted, percent-encoded or written by
 ``document.write``; JS comments removed first, so a commented-out loader does
-not count), a JS global set inline, or a DOM element (mostly in rendered DOM).
-HTML comments are never part of the parsed views.
+not count), a JS global set inline, a DOM element (mostly in rendered DOM), or
+the code of a same-site script file the crawler fetched (:func:`detect_code`,
+a loader kept in ``js/livechat.js``). HTML comments are never part of the
+parsed views.
+
+Each finding records its kind in ``detail`` (``live_chat``, ``ai_chat``,
+``messenger``, ``callback``): AI chat is chat (``--no-ai-chat-as-chat`` for a
+sensitivity run), messenger buttons are channel ``messenger`` and callback
+widgets channel ``callback``, never chat. Where no vendor row fires, two
+vendor-agnostic rules look for widgets no table knows: a third-party loader
+whose host or path names a chat (``chat.generic_loader``) and, in a rendered
+page, a launcher fixed in a bottom corner with chat words
+(``chat.generic_launcher``).
 """
 
 from __future__ import annotations
@@ -12,134 +23,313 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from urllib.parse import unquote
+from typing import Any
+from urllib.parse import urlsplit
 
 from chanaudit.core.contract import Evidence, make_snippet
 from chanaudit.crawler import signatures
-from chanaudit.crawler.detectors.anchors import anchors
+from chanaudit.crawler.detectors.anchors import LiteralIndex, anchors
 from chanaudit.crawler.detectors.jscode import strip_js_comments
-from chanaudit.crawler.dom import element_snippet
-from chanaudit.crawler.page import ParsedPage
+from chanaudit.crawler.dom import element_snippet, text_of
+from chanaudit.crawler.page import ParsedPage, raw_code
+from chanaudit.crawler.urls import same_site
+
+_JSON_TYPES = ("application/ld+json", "application/json")
+#: Words of a URL: host labels and path segments split at . / - _ (and the rest of non-word marks).
+_URL_WORDS = re.compile(r"[a-z0-9]+")
+#: An absolute or protocol-relative URL in code (the host, then the path up to a quote or space).
+_CODE_URL = re.compile(r"""(?:https?:)?//([a-z0-9][a-z0-9.-]*\.[a-z]{2,})(?::\d+)?(/[^\s'"`<>()\\]*)?""")
+_INJECTS = ("createelement(", "document.write", ".src=", ".src =")
+_FIXED = re.compile(r"position\s*:\s*fixed")
+_BOTTOM = re.compile(r"(?<![-\w])bottom\s*:")
+_SIDE = re.compile(r"(?<![-\w])(?:right|left)\s*:")
+_FIXED_XPATH = "descendant-or-self::*[@style and contains(translate(@style, 'FIXED', 'fixed'), 'fixed')]"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One vendor, messenger-widget or callback-widget row."""
+
+    id: str
+    kind: str  # live_chat, ai_chat, messenger, callback
+    channel: str  # chat, messenger, callback
+    urls: re.Pattern | None
+    globals: re.Pattern | None
+
+
+@dataclass(frozen=True)
+class Generic:
+    words: frozenset[str]
+    ai_words: frozenset[str]
+    not_hosts: re.Pattern
+    not_paths: re.Pattern
+    launcher_words: re.Pattern
+    launcher_ai: re.Pattern
+    launcher_text: int
 
 
 @dataclass(frozen=True)
 class Table:
-    ids: list[str]
-    #: per vendor: (literal anchors, its own url+global pattern) — a cheap substring
-    #: test picks the few vendors whose full patterns are worth running on big inline code
-    anchored: list[tuple[tuple[str, ...], re.Pattern | None, re.Pattern | None]]
-    dom: list[tuple[str, list[str]]]  # vendor id, mini-selectors
-    messenger_hrefs: re.Pattern  # anchored at the start of an href (``match``)
-    messenger_ids: list[str]
-    messenger_scripts: re.Pattern | None
+    rows: list[Row]
+    #: literal -> the rows that need it: a literal present in a page's URLs or code picks the few
+    #: rows whose full patterns are worth running there
+    literals: dict[str, tuple[int, ...]]
+    index: LiteralIndex  # finds which literals a text holds (:func:`_candidates`)
+    row_literals: list[tuple[str, ...]]  # per row; () for a row that is always tried
+    always: frozenset[int]  # rows with a pattern that has no literal: always tried
+    dom: list[tuple[int, list[str]]]  # row, mini-selectors
+    #: a vendor's own domain -> its row: a script or frame it serves is the widget (``hosts``)
+    hosts: dict[str, int]
+    messenger_hrefs: re.Pattern  # anchored at the start of an href (``match``); group m<row>
+    generic: Generic
 
 
-def _alternation(groups: list[tuple[str, list[str]]]) -> re.Pattern | None:
-    parts = [f"(?P<{name}>{'|'.join(pats)})" for name, pats in groups if pats]
-    return re.compile("|".join(parts), re.I) if parts else None
+def _compile(patterns: list[str]) -> re.Pattern | None:
+    return re.compile("|".join(patterns), re.I) if patterns else None
+
+
+def _words(words: list[str]) -> re.Pattern:
+    alts = "|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w])(?:{alts})(?![\w])")
 
 
 @cache
 def table() -> Table:
     data = signatures.load("chat")
-    vendors = data["vendors"]
-    ids = [v["id"] for v in vendors]
-    anchored = []
-    for v in vendors:
-        pats = [*v.get("urls", []), *v.get("globals", [])]
-        own_urls = re.compile("|".join(v["urls"]), re.I) if v.get("urls") else None
-        own_glob = re.compile("|".join(v["globals"]), re.I) if v.get("globals") else None
-        literals = anchors(pats) or ()  # () when a pattern has no literal: the vendor is always tried
-        anchored.append((literals, own_urls, own_glob))
-    dom = [(v["id"], list(v["dom"])) for v in vendors if v.get("dom")]
-    messengers = data["messengers"]
-    m_hrefs = _alternation([(f"m{i}", m.get("hrefs", [])) for i, m in enumerate(messengers)])
-    m_scripts = _alternation([(f"m{i}", m.get("scripts", [])) for i, m in enumerate(messengers)])
-    return Table(ids, anchored, dom, m_hrefs, [m["id"] for m in messengers], m_scripts)
+    rows: list[Row] = []
+    literals: dict[str, list[int]] = {}
+    row_literals: list[tuple[str, ...]] = []
+    always: list[int] = []
+    dom: list[tuple[int, list[str]]] = []
+    hosts: dict[str, int] = {}
+    sources = [(v, v["kind"], "chat", "urls") for v in data["vendors"]]
+    sources += [(m, "messenger", "messenger", "scripts") for m in data["messengers"]]
+    sources += [(c, "callback", "callback", "scripts") for c in data["callbacks"]]
+    for row, kind, channel, key in sources:
+        if kind not in ("live_chat", "ai_chat", "messenger", "callback"):
+            raise ValueError(f"chat.yaml: row {row['id']}: unknown kind {kind!r}")
+        index = len(rows)
+        rows.append(Row(row["id"], kind, channel, _compile(row.get(key, [])), _compile(row.get("globals", []))))
+        pats = [*row.get(key, []), *row.get("globals", [])]
+        found = anchors(pats) if pats else ()
+        if found is None:
+            always.append(index)
+        row_literals.append(found or ())
+        for literal in found or ():
+            literals.setdefault(literal, []).append(index)
+        if row.get("dom"):
+            dom.append((index, list(row["dom"])))
+        for host in row.get("hosts", []):
+            if host in hosts:
+                raise ValueError(f"chat.yaml: host {host} is in rows {rows[hosts[host]].id} and {row['id']}")
+            hosts[host.lower()] = index
+    hrefs = [f"(?P<m{i}>{'|'.join(m['hrefs'])})" for i, m in enumerate(data["messengers"], start=len(data["vendors"]))
+             if m.get("hrefs")]
+    g = data["generic"]
+    generic = Generic(frozenset(g["words"]), frozenset(g["ai_words"]), re.compile("|".join(g["not_hosts"])),
+                      re.compile("|".join(g["not_paths"])), _words(g["launcher_words"]),
+                      _words(g["launcher_ai_words"]), int(g["launcher_text"]))
+    return Table(rows, {k: tuple(v) for k, v in literals.items()}, LiteralIndex(literals),
+                 row_literals, frozenset(always), dom, hosts,
+                 re.compile("|".join(hrefs), re.I), generic)
 
 
-def _raw(text: str) -> str:
-    """Inline code as the patterns see it: lower-case, percent-decoded copy appended, ``\\/`` -> ``/``."""
-    code = text.lower()
-    if "%2f" in code or "%3a" in code:
-        code = code + "\n" + unquote(code)
-    return code.replace("\\/", "/")
+_raw = raw_code  # code as the patterns see it (crawler.page.raw_code)
 
 
-def _code(text: str) -> str:
-    """:func:`_raw` of the code without its comments."""
-    return _raw(strip_js_comments(text))
+def _candidates(text: str, t: Table, words: set[str] | None = None) -> list[int]:
+    """Rows with a literal in ``text`` (and rows without any literal), in table order."""
+    hits = set(t.always)
+    for literal in t.index.present(text, words):
+        hits.update(t.literals[literal])
+    return sorted(hits)
+
+
+class _Found:
+    """The findings of one page (or script file), one per (row, method)."""
+
+    def __init__(self, page_url: str, detail_suffix: str = ""):
+        self.page_url = page_url
+        self.suffix = detail_suffix
+        self.out: list[Evidence] = []
+        self.seen: set[tuple[str, str, str]] = set()
+        self.chat = False  # a chat row (not a messenger or callback) fired
+
+    def add(self, row: Row, method: str, snippet: str) -> None:
+        self.emit(row.channel, row.id, method, f"{row.channel}.{row.id}", row.kind, snippet)
+
+    def emit(self, channel: str, value: str, method: str, rule: str, kind: str, snippet: str) -> None:
+        if (value, method, rule) in self.seen:
+            return
+        self.seen.add((value, method, rule))
+        self.chat = self.chat or channel == "chat"
+        self.out.append(Evidence(channel, value, self.page_url, method, rule, make_snippet(snippet),
+                                 kind + self.suffix))
+
+
+def _match_urls(url: str, candidates: list[int], t: Table) -> Row | None:
+    for i in candidates:
+        row = t.rows[i]
+        if row.urls is not None and row.urls.search(url):
+            return row
+    return _host_row(urlsplit(url).hostname or "", t)
+
+
+def _host_row(host: str, t: Table) -> Row | None:
+    """The row whose vendor domain serves ``host`` (the domain itself or a subdomain)."""
+    labels = host.lower().split(".")
+    for k in range(len(labels) - 1):
+        index = t.hosts.get(".".join(labels[k:]))
+        if index is not None:
+            return t.rows[index]
+    return None
+
+
+def _match_code(code: str, candidates: list[int], t: Table, found: _Found, method_src: str,
+                snippet: Any) -> None:
+    """Vendor URLs and globals in ``code`` (comments already removed, lower-case)."""
+    for i in candidates:
+        row = t.rows[i]
+        if row.urls is not None and (m := row.urls.search(code)):
+            found.add(row, method_src, snippet(m))
+        if row.globals is not None and (m := row.globals.search(code)):
+            found.add(row, "js_global" if method_src == "inline_script" else method_src, snippet(m))
 
 
 def detect(page: ParsedPage) -> list[Evidence]:
     t = table()
-    found: list[Evidence] = []
-    seen: set[tuple[str, str]] = set()
-
-    def add(vendor: str, method: str, snippet: str, channel: str = "chat") -> None:
-        if (vendor, method) not in seen:
-            seen.add((vendor, method))
-            found.append(Evidence(channel, vendor, page.url, method, f"{channel}.{vendor}", make_snippet(snippet)))
-
-    def vendor_of(match: re.Match, ids: list[str]) -> str:
-        return ids[int(match.lastgroup[1:])]
-
-    def present(text: str) -> list[int]:
-        """Vendors with a literal in ``text`` (or none to test): one substring pass per vendor
-        over all the page's URLs or code at once, so per-URL work covers only these few."""
-        return [i for i, (literals, _u, _g) in enumerate(t.anchored)
-                if not literals or any(a in text for a in literals)]
-
+    found = _Found(page.url)
     sources = [(script, script.src.lower()) for script in page.scripts if script.src]
     frames = [(el, src.lower()) for src, el in page.iframes if src]
-    url_candidates = present("\n".join(u for _, u in sources + frames))
-
-    def url_vendor(url: str) -> str | None:
-        for i in url_candidates:
-            literals, own_urls, _glob = t.anchored[i]
-            if own_urls is not None and (not literals or any(a in url for a in literals)) and own_urls.search(url):
-                return t.ids[i]
-        return None
-
+    url_candidates = _candidates("\n".join(u for _, u in sources + frames), t) if sources or frames else []
+    known: set[str] = set()  # URLs a row names: no vendor-agnostic rule reads them
     for script, src in sources:
-        if vendor := url_vendor(src):
-            add(vendor, "script_src", element_snippet(script.element))
-        if t.messenger_scripts is not None and (m := t.messenger_scripts.search(src)):
-            add(vendor_of(m, t.messenger_ids), "script_src", element_snippet(script.element), "messenger")
+        if row := _match_urls(src, url_candidates, t):
+            found.add(row, "script_src", element_snippet(script.element))
+            known.add(src)
     inline = [(script, _raw(script.text)) for script in page.scripts
-              if not script.src and script.text
-              and (script.element.get("type") or "").lower() not in ("application/ld+json", "application/json")]
-    code_candidates = present("\n".join(raw for _, raw in inline))
+              if not script.src and script.text and (script.element.get("type") or "").lower() not in _JSON_TYPES]
+    code_candidates = _candidates(page.code, t, page.code_words) if inline else []
     for script, raw in inline:
-        # removing comments only removes text, so the (costly) stripping runs only for
-        # scripts whose raw code holds a vendor's literal
-        candidates = [i for i in code_candidates
-                      if not t.anchored[i][0] or any(a in raw for a in t.anchored[i][0])]
-        if not candidates:
-            continue
-        code = _code(script.text)
-        for i in candidates:
-            literals, own_urls, own_glob = t.anchored[i]
-            if literals and not any(a in code for a in literals):
-                continue
-            if own_urls is not None and own_urls.search(code):
-                add(t.ids[i], "inline_script", script.text)
-            if own_glob is not None and own_glob.search(code):
-                add(t.ids[i], "js_global", script.text)
+        # removing comments only removes text, so the (costly) stripping runs only for scripts
+        # whose raw code holds a candidate's literal
+        candidates = [i for i in code_candidates if _has_literal(raw, i, t)]
+        if candidates:
+            code = _raw(strip_js_comments(script.text))
+            _match_code(code, candidates, t, found, "inline_script", lambda m, s=script: s.text)
     for el, src in frames:
-        if vendor := url_vendor(src):
-            add(vendor, "iframe", element_snippet(el))
-    for vendor, selectors in t.dom:
+        if row := _match_urls(src, url_candidates, t):
+            found.add(row, "iframe", element_snippet(el))
+            known.add(src)
+    for index, selectors in t.dom:
         for selector in selectors:
             hits = page.select(selector)
             if hits:
-                add(vendor, "dom", element_snippet(hits[0]))
+                found.add(t.rows[index], "dom", element_snippet(hits[0]))
                 break
     # the patterns are anchored at the start: one match() per href is 10x cheaper than
     # a search over all hrefs joined
     match = t.messenger_hrefs.match
     for link in page.links:
         if link.href and (m := match(link.href)):
-            add(vendor_of(m, t.messenger_ids), "link", element_snippet(link.element), "messenger")
-    return found
+            found.add(t.rows[int(m.lastgroup[1:])], "link", element_snippet(link.element))
+    if not found.chat:
+        _generic_loaders(page, [s for s in sources if s[1] not in known], [f for f in frames if f[1] not in known],
+                         inline, t, found)
+    if not found.chat and page.rendered:
+        _launcher(page, t, found)
+    return found.out
 
+
+def _has_literal(raw: str, index: int, t: Table) -> bool:
+    return index in t.always or any(literal in raw for literal in t.row_literals[index])
+
+
+def detect_code(code: str, page_url: str, script_url: str, site_url: str | None = None) -> list[Evidence]:
+    """The chat rules on the code of a same-site script file the crawler fetched from ``page_url``
+    (a loader kept in ``js/livechat.js``): vendor URLs and globals, messenger and callback widgets,
+    and the vendor-agnostic loader rule. Evidence is of the page (``page_url``), method
+    ``script_file``, its detail names the file."""
+    t = table()
+    found = _Found(page_url, f"; in {script_url}")
+    candidates = _candidates(_raw(code), t)
+    stripped = _raw(strip_js_comments(code))
+    if candidates:
+        _match_code(stripped, candidates, t, found, "script_file", lambda m: _around(stripped, m))
+    if not found.chat:
+        for host, path, m in _code_urls(stripped):
+            if _third_party(f"https://{host}/", page_url, site_url or page_url):
+                _generic_url(host, path, "script_file", _around(stripped, m), t, found)
+    return found.out
+
+
+def _around(code: str, m: re.Match, width: int = 70) -> str:
+    return code[max(0, m.start() - width):m.end() + width]
+
+
+# -- vendor-agnostic rules -------------------------------------------------------
+def _third_party(url: str, page_url: str, site_url: str) -> bool:
+    return not same_site(url, page_url) and not same_site(url, site_url)
+
+
+def _code_urls(code: str) -> list[tuple[str, str, re.Match]]:
+    return [(m.group(1), m.group(2) or "/", m) for m in _CODE_URL.finditer(code)]
+
+
+def _generic_url(host: str, path: str, method: str, snippet: str, t: Table, found: _Found) -> None:
+    """A script URL in loader code: its vendor's row when a row's ``hosts`` serve it, else
+    chat.generic_loader when the host or path of the third-party loader names a chat."""
+    in_code = method in ("inline_script", "script_file")
+    # in code, a vendor domain counts as a loader URL, not as a link to the vendor's www site
+    if (not in_code or (path.strip("/") and not host.startswith("www."))) and (row := _host_row(host, t)):
+        found.add(row, method, snippet)
+        return
+    g = t.generic
+    words = set(_URL_WORDS.findall(host.rsplit(".", 1)[0])) | set(_URL_WORDS.findall(path.split("?")[0]))
+    if not words & g.words or g.not_hosts.search(host) or g.not_paths.search(path):
+        return
+    kind = "ai_chat" if words & g.ai_words else "live_chat"
+    found.emit("chat", host, method, "chat.generic_loader", kind, snippet)
+
+
+def _generic_loaders(page: ParsedPage, sources, frames, inline, t: Table, found: _Found) -> None:
+    site = page.site_url
+    for items, method in ((sources, "script_src"), (frames, "iframe")):
+        for item, url in items:
+            el = item.element if method == "script_src" else item
+            if _third_party(url, page.url, site):
+                parts = urlsplit(url)
+                _generic_url(parts.hostname or "", parts.path or "/", method, element_snippet(el), t, found)
+    for script, raw in inline:
+        if any(mark in raw for mark in _INJECTS) and "//" in raw:
+            code = _raw(strip_js_comments(script.text))
+            for host, path, _m in _code_urls(code):
+                if _third_party(f"https://{host}/", page.url, site):
+                    _generic_url(host, path, "inline_script", script.text, t, found)
+
+
+def _corner(style: str) -> bool:
+    style = style.lower()
+    return bool(_FIXED.search(style) and _BOTTOM.search(style) and _SIDE.search(style))
+
+
+def _launcher(page: ParsedPage, t: Table, found: _Found) -> None:
+    """chat.generic_launcher: a rendered element fixed in a bottom corner that names a chat."""
+    g = t.generic
+    match = t.messenger_hrefs.match
+    for el in page.tree.xpath(_FIXED_XPATH):
+        if not _corner(el.get("style") or ""):
+            continue
+        if any(match(a.get("href") or "") or (a.get("href") or "").lower().startswith(("tel:", "mailto:"))
+               for a in el.iter("a")):
+            continue  # a messenger or call button
+        text = " ".join(text_of(el).split())
+        labels = [el.get("title") or "", el.get("aria-label") or ""]
+        labels += [f.get("title") or "" for f in el.iter("iframe")]
+        labels += [b.get("aria-label") or "" for b in el.iter("button")]
+        marks = " ".join([el.get("id") or "", el.get("class") or ""]).replace("_", " ").replace("-", " ")
+        words = " ".join([text if len(text) <= g.launcher_text else "", *labels, marks]).lower()
+        if g.launcher_words.search(words):
+            kind = "ai_chat" if g.launcher_ai.search(words) else "live_chat"
+            found.emit("chat", "launcher", "dom", "chat.generic_launcher", kind, element_snippet(el))
+            return

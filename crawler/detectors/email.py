@@ -6,6 +6,7 @@ addresses a visitor cannot see are recorded with ``counted=False``.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from dataclasses import dataclass
@@ -157,10 +158,23 @@ def detect(page: ParsedPage) -> list[Evidence]:
         if id(script) in json_ld:
             for address in _jsonld_emails(text, json_ld[id(script)]):
                 add(address, "jsonld", "email.jsonld", text, counted=False)
-        elif "document.write" in text and ("&#64;" in text or "@" in text):
+        elif ("document.write" in text or "innerHTML" in text) and ("&#64;" in text or "@" in text):
             for address in _joomla(text):
                 add(address, "script", "email.joomla", text)
+    if "joomla-hidden-mail" in page.index.tags:
+        for el in page.tree.iter("joomla-hidden-mail"):
+            add(_joomla4(el), "script", "email.joomla", element_snippet(el))
     return found
+
+
+def _joomla4(el) -> str | None:
+    """Joomla 4's ``<joomla-hidden-mail first="aW5mbw==" last="ZmlybS5ydQ==">``: the two halves of
+    the address around its "@", base64-encoded."""
+    try:
+        first, last = (base64.b64decode(el.get(k) or "", validate=True).decode("utf-8") for k in ("first", "last"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return f"{first}@{last}" if first and last else None
 
 
 def _split_addresses(page: ParsedPage) -> list[str]:
@@ -206,12 +220,63 @@ def decode_cfemail(hexstr: str | None) -> str | None:
         return None
 
 
+#: Tokens of cloaking code: a string literal, a name, an assignment or "+" (anything else ends an expression).
+_JS_TOKEN = re.compile(r"""'(?P<s1>(?:[^'\\\n]|\\.)*)'|"(?P<s2>(?:[^"\\\n]|\\.)*)"|(?P<name>[A-Za-z_$][\w$]*)"""
+                       r"""|(?P<op>\+=|==+|=|\+)|(?P<other>\S)""")
+_JS_ESCAPE = re.compile(r"\\(.)")
+
+
+def _js_tokens(script: str) -> list[tuple[str, str]]:
+    """(kind, text): kind is ``str`` (the literal's content, escapes undone), ``name``, ``op`` or ``other``."""
+    out = []
+    for m in _JS_TOKEN.finditer(script):
+        kind = m.lastgroup
+        if kind in ("s1", "s2"):
+            out.append(("str", _JS_ESCAPE.sub(r"\1", m.group(kind))))
+        else:
+            out.append((kind, m.group(kind)))
+    return out
+
+
 def _joomla(script: str) -> list[str]:
-    """Joomla email cloaking: string literals with HTML entities joined by document.write."""
-    pieces = [a if a is not None else b for a, b in _STRING_LITERAL.findall(script)]
-    joined = html.unescape("".join(p.replace("\\'", "'").replace('\\"', '"') for p in pieces))
-    joined = re.sub(r"mailto:?", " ", joined, flags=re.I)  # the prefix is assembled from pieces too
-    return [m.group(0) for m in find_addresses(joined)]
+    """Joomla email cloaking: the address is assembled in variables (``var addy1 = 'info' + '&#64;';
+    addy1 = addy1 + 'firm' + '&#46;' + 'ru';``) and written by ``document.write`` or ``innerHTML +=``.
+    The assignments are evaluated (string literals, names and ``+`` only), so each value is the
+    address itself: gluing every literal of the script together ran one address into the next
+    ("info@firm.ruinfo@firm.ru" read as "info@firm.ruinfo")."""
+    env: dict[str, str] = {}
+    tokens = _js_tokens(script)
+    i = 0
+    while i < len(tokens) - 1:
+        (kind, name), (next_kind, op) = tokens[i], tokens[i + 1]
+        if kind != "name" or next_kind != "op" or op not in ("=", "+="):
+            i += 1
+            continue
+        value, i = _concat(tokens, i + 2, env)
+        env[name] = (env.get(name, "") if op == "+=" else "") + value
+    out: list[str] = []
+    for value in env.values():
+        text = re.sub(r"mailto:?", " ", html.unescape(value), flags=re.I)
+        out.extend(m.group(0) for m in find_addresses(text))
+    return list(dict.fromkeys(out))
+
+
+def _concat(tokens: list[tuple[str, str]], i: int, env: dict[str, str]) -> tuple[str, int]:
+    """The value of ``term (+ term)*`` from token ``i`` (a term: a string literal or a name, unknown
+    names being empty), and the index of the first token after it."""
+    parts: list[str] = []
+    expect_term = True
+    while i < len(tokens):
+        kind, text = tokens[i]
+        if expect_term and kind in ("str", "name"):
+            parts.append(text if kind == "str" else env.get(text, ""))
+            expect_term = False
+        elif not expect_term and kind == "op" and text == "+":
+            expect_term = True
+        else:
+            break
+        i += 1
+    return "".join(parts), i
 
 
 def _jsonld_emails(text: str, data: object) -> list[str]:

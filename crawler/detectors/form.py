@@ -37,12 +37,13 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import etree
 
 from chanaudit.core.contract import Evidence, make_snippet
 from chanaudit.crawler import signatures
-from chanaudit.crawler.detectors.anchors import anchors
+from chanaudit.crawler.detectors.anchors import LiteralIndex, anchors
 from chanaudit.crawler.detectors.jscode import strip_js_comments
 from chanaudit.crawler.dom import element_snippet, text_of
 from chanaudit.crawler.page import ParsedPage
@@ -103,6 +104,8 @@ class Table:
     autocomplete: dict[str, str]  # autocomplete token -> kind
     search_names: frozenset[str]
     ignore_fields: frozenset[str]
+    mask_attrs: tuple[str, ...]  # attributes that hold an input mask (data-mask="+7 (999) 999-99-99")
+    number_names: frozenset[str]  # a field named so is a phone under callback words (name="number")
     subtypes: list[tuple[str, re.Pattern]]
     callback: re.Pattern
     exclusions: dict[str, Exclusion]
@@ -111,13 +114,17 @@ class Table:
     scripts: re.Pattern | None  # one named group per embed row: e0, e1...
     frames: re.Pattern | None
     links: re.Pattern | None
-    script_hints: tuple[str, ...] | None  # lower-case literals of `scripts` / `links`: a cheap test first
-    link_hints: tuple[str, ...] | None
+    script_hints: LiteralIndex | None  # lower-case literals of `scripts` / `links`: a cheap test first
+    link_hints: LiteralIndex | None
     actions: re.Pattern | None
     form_classes: dict[str, int]
     form_attributes: dict[str, int]
     form_inputs: dict[str, int]
     dom: list[tuple[int, str]]
+    hosts: dict[str, int]  # an embed host (or a domain of its subdomains) -> row
+    frame_words: frozenset[str]  # form.generic_frame: words of a frame's host or path
+    frame_not_words: frozenset[str]
+    frame_not_extensions: frozenset[str]
 
 
 @cache
@@ -143,6 +150,8 @@ def table() -> Table:
         autocomplete=dict(data["autocomplete"]),
         search_names=frozenset(data["search_names"]),
         ignore_fields=frozenset(data["ignore_fields"]),
+        mask_attrs=tuple(data["phone_masks"]["attributes"]),
+        number_names=frozenset(data["phone_masks"]["number_names"]),
         subtypes=[(k, _words(v)) for k, v in data["subtypes"].items()],
         callback=_words(data["callback"]),
         exclusions=exclusions,
@@ -151,13 +160,17 @@ def table() -> Table:
         scripts=_alternation([(i, e.get("scripts", [])) for i, e in enumerate(embeds)]),
         frames=_alternation([(i, e.get("frames", [])) for i, e in enumerate(embeds)]),
         links=_alternation([(i, e.get("links", [])) for i, e in enumerate(embeds)]),
-        script_hints=anchors([p for e in embeds for p in e.get("scripts", [])]),
-        link_hints=anchors([p for e in embeds for p in e.get("links", [])]),
+        script_hints=_hints([p for e in embeds for p in e.get("scripts", [])]),
+        link_hints=_hints([p for e in embeds for p in e.get("links", [])]),
         actions=_alternation([(i, e.get("actions", [])) for i, e in enumerate(embeds)]),
         form_classes={k.lower(): v for k, v in index("form_classes").items()},
         form_attributes=index("form_attributes"),
         form_inputs=index("form_inputs"),
         dom=[(i, sel) for i, e in enumerate(embeds) for sel in e.get("dom", [])],
+        hosts={h.lower(): i for i, e in enumerate(embeds) for h in e.get("hosts", [])},
+        frame_words=frozenset(data["generic_frame"]["words"]),
+        frame_not_words=frozenset(data["generic_frame"]["not_words"]),
+        frame_not_extensions=frozenset(data["generic_frame"]["not_extensions"]),
     )
 
 
@@ -236,9 +249,28 @@ def field_kind(el, labels: dict[str, str], t: Table | None = None) -> str | None
         kind = _match_kind(text.lower(), t)
         if kind:
             return kind
+    if _phone_shaped(el, t):
+        return "phone"
     if name in t.search_names:
         return "search"
-    return _match_kind(_nearby_text(el).lower(), t) or "other"
+    nearby = _match_kind(_nearby_text(el).lower(), t)
+    if nearby:
+        return nearby
+    return "number" if name in t.number_names or ftype == "number" else "other"
+
+
+#: A placeholder or mask that is a phone number's shape: "+7 (___) ___-__-__", "8 (999) 000-00-00",
+#: "(555) 555-5555" — digits or blanks (_ x X * #) in groups, at least seven of them.
+_PHONE_SHAPE = re.compile(r"^[+(]?[\d_xX*#9][\d_xX*#\s()\-.+]{5,}[\d_xX*#]$")
+
+
+def _phone_shaped(el, t: Table) -> bool:
+    """A field known as a phone only by its input mask or a placeholder in a phone number's shape."""
+    for value in (el.get("placeholder") or "", *(el.get(a) or "" for a in t.mask_attrs)):
+        value = value.strip()
+        if value and _PHONE_SHAPE.match(value) and sum(ch.isdigit() or ch in "_xX*#" for ch in value) >= 7:
+            return True
+    return False
 
 
 def _match_kind(text: str, t: Table) -> str | None:
@@ -312,12 +344,20 @@ def classify(container, fields: list[Any], labels: dict[str, str] | None = None,
         return Verdict(None, "no-fields", kinds)
     if "password" in kinds:
         return Verdict(None, "login", kinds)
+    if "login" in kinds:  # no password: a "userName" field asks for the visitor's name
+        kinds = tuple("name" if k == "login" else k for k in kinds)
+    words = None
+    if "number" in kinds and "phone" not in kinds:
+        words = " ".join((_buttons(container), _heading(container), _text(container)))
+        if t.callback.search(words):  # a "number" field under callback words is the phone
+            kinds = tuple("phone" if k == "number" else k for k in kinds)
     contact = sum(k in _CONTACT for k in kinds)
     message = "message" in kinds
     marks = _marks(container)
     all_marks = "|".join(marks)
     action = (container.get("action") or "").lower()
-    words = " ".join((_buttons(container), _heading(container), _text(container)))
+    if words is None:
+        words = " ".join((_buttons(container), _heading(container), _text(container)))
     ex = t.exclusions
     for rule in t.screens:
         if (rule.markers and rule.markers.search(all_marks if rule.reach >= 30 else "|".join(marks[: rule.reach + 1]))) or \
@@ -429,31 +469,75 @@ def detect(page: ParsedPage) -> list[Evidence]:
             add(verdict.value, "formless", f"form.formless.{verdict.value}", element_snippet(container),
                 "formless " + verdict.detail)
 
+    named: set[Any] = set()  # frames a row names
     for index, method, el, detail in _embed_hits(page, t):
         sid = t.embed_ids[index]
         add(f"embed:{sid}", method, f"form.embed.{sid}", element_snippet(el), detail)
+        if method == "iframe":
+            named.add(el)
+    for src, el in page.iframes:
+        if el not in named and src and _form_frame(src, t):
+            add("embed:frame", "iframe", "form.generic_frame", element_snippet(el), urlsplit(src).hostname or "")
     return found
 
 
-def _hinted(texts: list[str], hints: tuple[str, ...] | None) -> bool:
-    """Whether any literal hint occurs in any of the texts (one joined, lower-cased scan)."""
+_URL_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def _host_row(url: str, t: Table) -> int | None:
+    """The row whose embed host serves ``url`` (that host or a subdomain of it)."""
+    if not t.hosts:
+        return None
+    labels = (urlsplit(url).hostname or "").split(".")
+    for k in range(len(labels) - 1):
+        index = t.hosts.get(".".join(labels[k:]))
+        if index is not None:
+            return index
+    return None
+
+
+def _form_frame(src: str, t: Table) -> bool:
+    """form.generic_frame: the first label of the frame's host or a segment of its path names a
+    form or booking page; a survey does not count, nor a file."""
+    parts = urlsplit(src.lower())
+    path = parts.path or "/"
+    if path.rpartition(".")[2] in t.frame_not_extensions:
+        return False
+    words = set(_URL_WORDS.findall(path)) | {(parts.hostname or "").split(".")[0]}
+    return bool(words & t.frame_words) and not words & t.frame_not_words
+
+
+def _hints(patterns: list[str]) -> LiteralIndex | None:
+    literals = anchors(patterns)
+    return LiteralIndex(literals) if literals is not None else None
+
+
+def _hinted_urls(urls: list[str], hints: LiteralIndex | None):
+    """A test of one URL: may a row's pattern match it? The hints (literals of the rows' patterns)
+    present in all the URLs are found at once; a URL is worth the (long) alternation only when it
+    holds one of those few. Searching every link of a page with 60 hosted-form patterns cost 25 ms
+    on the dense benchmark page."""
     if hints is None:
-        return True
-    joined = "\n".join(texts).lower()
-    return any(h in joined for h in hints)
+        return lambda url: True
+    found = tuple(hints.present("\n".join(urls).lower())) if urls else ()
+    if not found:
+        return lambda url: False
+    return lambda url: any(h in url.lower() for h in found)
 
 
 def _embed_hits(page: ParsedPage, t: Table):
     """(row, method, element, detail) for widget scripts, iframes, hosted-form links and DOM marks."""
     if t.scripts is not None:
         srcs = [s for s in page.scripts if s.src]
-        if srcs and _hinted([s.src for s in srcs], t.script_hints):
-            for script in srcs:
-                m = t.scripts.search(script.src)
-                if m:
-                    yield int(m.lastgroup[1:]), "script_src", script.element, ""
+        hinted = _hinted_urls([s.src for s in srcs], t.script_hints)
+        for script in srcs:
+            m = t.scripts.search(script.src) if hinted(script.src) else None
+            index = int(m.lastgroup[1:]) if m else _host_row(script.src, t)
+            if index is not None:
+                yield index, "script_src", script.element, ""
         code = [s for s in page.scripts if not s.src and s.text and (s.element.get("type") or "").lower() in _JS_TYPES]
-        if code and _hinted([s.text for s in code], t.script_hints):
+        # page.code holds these scripts (and more): its words, read once per page, pre-filter them
+        if code and (t.script_hints is None or t.script_hints.present(page.code, page.code_words)):
             for script in code:
                 if t.scripts.search(script.text):
                     m = t.scripts.search(strip_js_comments(script.text))
@@ -462,12 +546,14 @@ def _embed_hits(page: ParsedPage, t: Table):
     if t.frames is not None:
         for src, el in page.iframes:
             m = t.frames.search(src) if src else None
-            if m:
-                yield int(m.lastgroup[1:]), "iframe", el, ""
-    if t.links is not None and _hinted([link.url for link in page.links], t.link_hints):
+            index = int(m.lastgroup[1:]) if m else (_host_row(src, t) if src else None)
+            if index is not None:
+                yield index, "iframe", el, ""
+    if t.links is not None:
+        hinted = _hinted_urls([link.url for link in page.links], t.link_hints)
         not_request = t.exclusions["hosted-link-not-request"].words
         for link in page.links:
-            m = t.links.search(link.url) if link.url else None
+            m = t.links.search(link.url) if link.url and hinted(link.url) else None
             if m and not (not_request and not_request.search(link.text.lower())):
                 yield int(m.lastgroup[1:]), "link", link.element, "linked hosted form: " + link.text[:80]
     for index, selector in t.dom:

@@ -74,6 +74,19 @@ def parse_href(raw: str, region: str):
     return None
 
 
+def _parse_in(raw: str, regions: tuple[str, ...]):
+    """:func:`parse_href` in the first of ``regions`` that makes the number valid, else as the first
+    region reads it (a possible number)."""
+    first = parse_href(raw, regions[0])
+    if first is None or phonenumbers.is_valid_number(first) or len(regions) == 1:
+        return first
+    for region in regions[1:]:
+        number = parse_href(raw, region)
+        if number is not None and phonenumbers.is_valid_number(number):
+            return number
+    return first
+
+
 _HAS_DIGIT = re.compile(r"\d[^\x00]*")  # one match per text node that holds a digit (nodes joined by NUL)
 
 
@@ -104,6 +117,8 @@ def _digit_lines(page: ParsedPage) -> list[tuple[str, list[str]]]:
 #: stretch of digits and these (tests/test_detect_contact.py checks the copy against phonenumbers).
 PUNCTUATION_CLASS = ("-x\u2010-\u2015\u2212\u30fc\uff0d-\uff0f \u00a0\u00ad\u200b\u2060\u3000()\uff08\uff09"
                      "\uff3b\uff3d.\\[\\]/~\u2053\u223c\uff5e+\uff0b")
+#: A written country code just before a number ("(+234) 012819231"): the number is that country's.
+_COUNTRY_CODE = re.compile(r"\+\s*\d{1,4}\s*\)?[\s.-]*$")
 _SPAN = re.compile(r"\d[" + PUNCTUATION_CLASS + r"\d\s]*")  # the class body opens with a literal "-"
 _LEAD = "+＋([（［"  # may open a number before its first digit
 _BEFORE, _AFTER = 4, 24  # margins: the character before a number; an extension after it
@@ -137,17 +152,35 @@ def _windows(line: str, probe: str, forbidden: re.Pattern, context: int) -> list
     return out
 
 
-def _matches(line: str, probe: str, region: str, t: Table) -> list[tuple[int, int, object]]:
+def _matches(line: str, probe: str, regions: tuple[str, ...], t: Table) -> list[tuple[int, int, object]]:
     """(start, end, PhoneNumberMatch) of the numbers in ``line``, positions in the line."""
     out = []
     for start, end in _windows(line, probe, t.forbidden, t.context):
-        for match in PhoneNumberMatcher(line[start:end], region):
-            out.append((start + match.start, start + match.end, match))
+        out.extend((start + m.start, start + m.end, m) for m in _window_matches(line[start:end], regions))
     return out
 
 
+def _window_matches(segment: str, regions: tuple[str, ...]) -> list:
+    """The numbers of one window, read in the first of ``regions`` where any is valid. A "+" before
+    a national number ("+315-338-3592", "+8 (800) ...") reads as a country code that makes it
+    invalid: when nothing is valid as written, the number is read again without its "+"."""
+    for i, region in enumerate(regions):
+        found = list(PhoneNumberMatcher(segment, region))
+        if i:  # another region than the first: never for digits that follow a written country code
+            found = [m for m in found if not _COUNTRY_CODE.search(segment, 0, m.start)]
+        if found:
+            return found
+    if "+" in segment:
+        bare = segment.replace("+", " ")
+        for region in regions:
+            found = [m for m in PhoneNumberMatcher(bare, region) if segment[m.start - 1:m.start] == "+"]
+            if found:
+                return found
+    return []
+
+
 def detect(page: ParsedPage) -> list[Evidence]:
-    region = page.region
+    regions = page.regions
     found: list[Evidence] = []
     seen: set[tuple[str, str]] = set()
 
@@ -161,7 +194,7 @@ def detect(page: ParsedPage) -> list[Evidence]:
         scheme, _, target = link.href.partition(":")
         scheme = scheme.lower().strip()
         if scheme in ("tel", "callto") and target:
-            number = parse_href(target.lstrip("/"), region)
+            number = _parse_in(target.lstrip("/"), regions)
             if number is not None:
                 add(number, scheme, f"phone.{scheme}", element_snippet(link.element))
 
@@ -172,7 +205,7 @@ def detect(page: ParsedPage) -> list[Evidence]:
         if not _RUN.search(probe) or len(_DIGITS.findall(probe)) < t.min_digits:
             continue
         if line not in matched:
-            matched[line] = _matches(line, probe, region, t)
+            matched[line] = _matches(line, probe, regions, t)
         for start, end, match in matched[line]:
             before = line[max(0, start - t.context):start]
             if t.forbidden.search(before):
@@ -189,7 +222,7 @@ def detect(page: ParsedPage) -> list[Evidence]:
 
     for script, data in page.json_ld:
         for raw in jsonld.string_fields(data, _PHONE_KEYS) if data is not None else ():
-            number = parse_href(raw, region)
+            number = _parse_in(raw, regions)
             if number is not None and phonenumbers.is_valid_number(number):
                 add(number, "jsonld", "phone.jsonld", script.text, counted=False)
     return found

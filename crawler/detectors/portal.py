@@ -58,6 +58,7 @@ _PASSWORD = etree.XPath(".//input[translate(@type,'PASWORD','pasword')='password
 _NOT_TYPED = frozenset({"hidden", "submit", "button", "image", "reset"})
 _ONCLICK = etree.XPath("descendant-or-self::*[@onclick]")  # relative: 3x faster than "//" in libxml2
 _BUTTONS = etree.XPath(".//button | .//input[@type='submit' or @type='image' or @type='button']")
+_SHORT = 40  # a label, not a sentence: the whole text of an element that opens an inline login
 
 
 def normalize(text: str) -> str:
@@ -119,6 +120,7 @@ class Table:
     ticket_words: re.Pattern
     max_link_text: int
     slugs: frozenset[str]
+    login_pages: frozenset[str]
     desk_hosts: frozenset[str]
     client_hosts: frozenset[str]
     helpdesk_paths: tuple[str, ...]  # substrings of a path that name a helpdesk
@@ -147,7 +149,7 @@ def table() -> Table:
     return Table(
         platforms, frozenset(domains), re.compile("|".join(dict.fromkeys(hints)), re.I) if hints else None, tiers,
         _phrases((w["text"] for w in d["words"]), endings), _phrases(d["ticket_words"], endings),
-        int(d["max_link_text"]), frozenset(d["slugs"]), frozenset(d["subdomains"]["desk"]),
+        int(d["max_link_text"]), frozenset(d["slugs"]), frozenset(d["login_pages"]), frozenset(d["subdomains"]["desk"]),
         frozenset(d["subdomains"]["client"]), tuple(p.lower() for p in d["helpdesk_paths"]), exclusions, endings,
     )
 
@@ -279,9 +281,11 @@ def detect(page: ParsedPage) -> list[Evidence]:
         if rule:
             add(url, method, rule, el, text)
 
-    for form in page.forms:
-        if _PASSWORD(form):
-            _login_form(page, form, site_domain, t, add)
+    logins = [form for form in page.forms if _PASSWORD(form)]
+    for form in logins:
+        _login_form(page, form, site_domain, t, add)
+    if logins and not found:
+        _inline_login(page, logins, t, add)
     return found
 
 
@@ -317,10 +321,52 @@ def _word_rule(tier: str, host: str, path: str, same_site: bool, site_domain: st
         return "portal.link_words"
     if has_slug(path, t) or (tier == "login" and desk):
         return "portal.path"
+    if tier == "login" and same_site and _login_page(path, t):
+        return "portal.path"
     return None
 
 
+def _login_page(path: str, t: Table) -> bool:
+    """Whether a path is a site's own login page (``/login``, ``/account/signin.php``)."""
+    last = (path or "").lower().rstrip("/").rpartition("/")[2]
+    return bool(last) and _EXTENSION.sub("", last) in t.login_pages
+
+
 # -- login forms -----------------------------------------------------------------
+def _inline_login(page: ParsedPage, logins: list, t: Table, add) -> None:
+    """portal.inline_login: an element that is not a link («Личный кабинет» on a div or button)
+    names the client area, and the page holds the login form (password field) it opens. A CMS's
+    user login and an excluded form (partner, staff) do not count; neither does the phrase inside
+    a sentence («Мы создаем личный кабинет»): the element's whole text must be about that short."""
+    forms = []
+    for form in logins:
+        raw = form.get("action") or ""
+        if _cms_login(form, raw, t):
+            continue
+        action = absolute(page.base_url, raw) or page.url
+        parts = urlsplit(action)
+        own = " ".join([_heading(form), _context(form)])
+        if not excluded((parts.hostname or "").lower(), parts.path or "/", own, t):
+            forms.append((form, action))
+    if not forms:
+        return
+    client = t.tiers["client"]
+    for text, owner in page.text_items:
+        if len(text) > 2 * _SHORT or not client:
+            continue
+        low = normalize(text_of(owner)) if owner.tag not in ("body", "html", "p", "blockquote") else ""
+        m = client.search(low) if low and len(low) <= _SHORT else None
+        if m is None or len(low) - len(m.group()) > _SHORT // 3 or excluded("", "/", low, t):
+            continue  # not the label of the element, or a partner's or staff cabinet
+        link = next((a for a in (owner, *owner.iterancestors("a")) if a.tag == "a"), None)
+        if link is not None and absolute(page.base_url, link.get("href") or ""):
+            continue  # a link: the link rules judge it
+        form, action = forms[0]
+        add(action, "inline_login", "portal.inline_login", owner, text.strip())
+        return
+
+
+
 def _text(root, limit: int = 400) -> str:
     return normalize(element_text(root, limit))[:limit]
 
