@@ -16,7 +16,8 @@ class UserError(ChanauditError):
 
 @contextlib.contextmanager
 def friendly_errors():
-    """Print ``error: <message>`` and exit 2 for a :class:`ChanauditError` (and its subclasses) only.
+    """Print ``error: <message>`` and exit 2 for a :class:`ChanauditError` (and its subclasses) only;
+    an error with an ``exit_code`` (a run stopped by SIGTERM: 143) exits with that code.
 
     Every error meant for the user is named and raised where the problem is found, with a message that
     names the file, line or option; anything else is a bug and keeps its traceback."""
@@ -24,4 +25,4 @@ def friendly_errors():
         yield
     except ChanauditError as exc:
         typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(getattr(exc, "exit_code", 2))

@@ -233,7 +233,10 @@ class AuditSpider(scrapy.Spider):
         self.recorder.record(row, list(state.evidence), state.pages)
 
     def closed(self, reason):
-        for state in list(self.states.values()):
-            if state.status == "ok":
-                self._fail(state, "error", f"crawl ended before the site finished ({reason})", state.http_status)
-            self._finish(state)
+        """Sites still under way when the crawl closes are not finished, whatever the reason (a
+        run-level stop is not a site failure): they stay out of the journal, the run is reported
+        incomplete and ``--resume`` crawls them."""
+        if self.states:
+            ids = sorted(self.states)
+            self.logger.warning("%d sites not finished when the crawl closed (%s), left for --resume: %s",
+                                len(ids), reason, ", ".join(map(str, ids[:50])) + (" ..." if len(ids) > 50 else ""))

@@ -89,9 +89,9 @@ def audit(
                 result = run_audit(site_list, out, config, resume=resume, overwrite=overwrite, progress=progress,
                                    scorer=scorer)
     _summary(result)
-    if result.returncode:
-        console.print(f"[red]the crawl stopped early (exit code {result.returncode}); "
-                      f"rerun with --resume to finish[/]")
+    if result.manifest.get("state") != "complete":
+        console.print(f"[red]the run is incomplete: {result.manifest.get('not_crawled', 0)} sites not crawled "
+                      f"(crawler exit code {result.returncode}); rerun with --resume to finish[/]")
         raise typer.Exit(1)
 
 
