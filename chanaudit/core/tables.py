@@ -50,8 +50,14 @@ def write_csv(table: pd.DataFrame | Iterable[Mapping[str, object]], path: str | 
         elif _whole_floats(safe[col]):
             safe[col] = safe[col].astype("Int64")  # 200, 1, 0 and empty: never 200.0 / 1.0
     tmp = path.with_suffix(path.suffix + ".tmp")
-    safe.to_csv(tmp, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    os.replace(tmp, path)
+    try:
+        safe.to_csv(tmp, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        os.replace(tmp, path)
+    except BaseException as exc:  # a full disk, a kill: the old file stays whole and no half-written temp is left
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:  # a failed write(2) names no file: say which
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
     return path
 
 
