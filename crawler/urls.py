@@ -99,7 +99,7 @@ def _normalize(text: str) -> str:
     if parts.scheme.lower() not in ("http", "https"):
         raise InvalidSiteInput(f"unsupported scheme {parts.scheme!r}: only http(s) sites can be audited")
     if parts.username or parts.password:
-        raise InvalidSiteInput("a user name or password in the URL (user@host)")
+        raise InvalidSiteInput("credentials (a user name or password) in the URL")
     try:
         host = parts.hostname or ""
     except ValueError:  # a bracketed host that is no IPv6 address

@@ -78,3 +78,49 @@ def one_row_per_input(out: Path, n: int):
     frame = read_csv(AuditFolder(out).sites)
     assert list(frame["site_id"]) == list(range(1, n + 1)), list(frame["site_id"])
     return frame
+
+
+def stale_dimension(xlsx: Path, ref: str) -> Path:
+    """Rewrite the ``<dimension ref>`` of every sheet of ``xlsx`` (as exporters that count rows wrongly do)."""
+    import re
+    import zipfile
+
+    data = {}
+    with zipfile.ZipFile(xlsx) as archive:
+        infos = archive.infolist()
+        for info in infos:
+            data[info.filename] = archive.read(info)
+    with zipfile.ZipFile(xlsx, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in infos:
+            body = data[info.filename]
+            if info.filename.startswith("xl/worksheets/sheet"):
+                body, n = re.subn(rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), body)
+                assert n == 1, info.filename
+            archive.writestr(info, body)
+    return xlsx
+
+
+def write_xlsx(path: Path, rows: list[list]) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def edit_sheet(xlsx: Path, old: bytes, new: bytes) -> Path:
+    """Replace bytes in the first sheet's XML (cells openpyxl would not write: over Excel's length limit)."""
+    import zipfile
+
+    with zipfile.ZipFile(xlsx) as archive:
+        parts = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(xlsx, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, body in parts:
+            if info.filename == "xl/worksheets/sheet1.xml":
+                assert old in body
+                body = body.replace(old, new)
+            archive.writestr(info, body)
+    return xlsx
