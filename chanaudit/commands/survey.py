@@ -74,6 +74,9 @@ def _sla_line(test: dict, lang: str) -> str:
     ru = lang == "ru"
     head = ("Контроль SLA, специализированная платформа против почты и таблиц" if ru
             else "SLA control, specialised platform vs email and spreadsheets")
+    if test["chi2"] != test["chi2"]:  # NaN: fewer than two tool types or SLA answers
+        return head + (f": не вычисляется — нужны хотя бы два типа инструментов и оба ответа о SLA (n = {test['n']})"
+                       if ru else f": not computable — needs two tool types and both SLA answers (n = {test['n']})")
     odds = f"OR {test['odds_ratio']:.2f} ({test['ci_low']:.2f}–{test['ci_high']:.2f})"
     if test.get("weighted"):
         how = ("взвешено: ОШ и интервал по взвешенной логистической регрессии с линеаризованной дисперсией, "
@@ -115,8 +118,9 @@ def generate_cmd(
     """Write a SYNTHETIC Google-Forms-style export calibrated to the 2026 published marginals."""
     from chanaudit.demo.survey import generate_survey
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    generate_survey(n, seed).to_csv(out, index=False, encoding="utf-8")
+    with friendly_errors():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        generate_survey(n, seed).to_csv(out, index=False, encoding="utf-8")
     console.print(f"written {out}: {n} SYNTHETIC respondents (seed {seed})")
 
 

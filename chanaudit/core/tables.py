@@ -70,8 +70,16 @@ def _whole_floats(column: pd.Series) -> bool:
 
 
 def read_csv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
-    """Read a CSV written by :func:`write_csv` (BOM and ``'`` prefixes removed)."""
-    frame = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""], **kwargs)
+    """Read a CSV written by :func:`write_csv` (BOM and ``'`` prefixes removed); :class:`TableError` naming
+    the file when it is no such table (empty, binary, not UTF-8, a folder)."""
+    if Path(path).is_dir():
+        raise TableError(f"{path}: a folder, not a CSV table")
+    try:
+        frame = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""], **kwargs)
+    except pd.errors.EmptyDataError:
+        raise TableError(f"{path}: empty, not a CSV table written by chanaudit") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise TableError(f"{path}: not a CSV table written by chanaudit ({str(exc).splitlines()[0]})") from None
     for col in frame.columns:
         if pd.api.types.is_object_dtype(frame[col]) or pd.api.types.is_string_dtype(frame[col]):
             frame[col] = frame[col].map(unneutralise)
