@@ -99,7 +99,12 @@ def run_audit(sites: str | Path | SiteList, out: str | Path, config: AuditConfig
     try:
         out.mkdir(parents=True, exist_ok=True)
         with FolderLock(out) as lock, _signals_raise():
-            return _run_locked(site_list, out, config, rendering, resume, overwrite, progress, scorer, lock)
+            try:
+                return _run_locked(site_list, out, config, rendering, resume, overwrite, progress, scorer, lock)
+            except (_Signal, KeyboardInterrupt) as exc:  # before the crawl started or after the outputs
+                signum = exc.signum if isinstance(exc, _Signal) else signal.SIGINT
+                raise AuditStopped(f"{out}: stopped by {signal.Signals(signum).name} outside the crawl; the journal "
+                                   "holds every finished site; rerun with --resume to finish", signum) from None
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise DiskFull(f"{out}: no space left on device; free space and rerun with --resume") from None
