@@ -25,8 +25,11 @@ _COMMAND_MODULES = ("inspect", "audit", "scoring", "analysis", "compare", "valid
 
 
 def _register_all() -> None:
+    from chanaudit.options import check_all
+
     for name in _COMMAND_MODULES:
         importlib.import_module(f"chanaudit.commands.{name}").register(app)
+    check_all(app)  # every command's options checked once, before it runs (chanaudit/options.py)
 
 
 @app.callback()

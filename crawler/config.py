@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 from chanaudit import __version__
@@ -56,8 +57,13 @@ class AuditConfig:
         for name in ("concurrency", "per_site", "max_pages", "max_bytes"):
             if getattr(self, name) < 1:
                 raise InvalidConfig(f"{name} must be at least 1")
+        for name in ("timeout", "delay", "render_timeout"):
+            if not math.isfinite(getattr(self, name)):
+                raise InvalidConfig(f"{name} must be a finite number, not {getattr(self, name)}")
         if self.timeout <= 0 or self.delay < 0:
             raise InvalidConfig("timeout must be positive and delay not negative")
+        if self.workers < 0:
+            raise InvalidConfig(f"workers must be at least 0 (0 = one per core), not {self.workers}")
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -2,13 +2,18 @@
 
 It is the single source of truth of a run: the CSV outputs are rebuilt from it,
 and ``--resume`` skips the sites it holds. A line cut by a kill (``kill -9``
-mid-write) is dropped on reading, so that site is simply done again.
+mid-write) or a full disk is dropped on reading, so that site is simply done again.
+
+Only finished sites are written. A run-level stop (the parent died, SIGTERM, a full
+disk) *seals* the journal first: whatever the crawler does while it winds down
+(cancelled requests reaching their errbacks) is not a site's result and is not written.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,30 +23,49 @@ JOURNAL = "journal.jsonl"
 
 
 class Journal:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, on_error: Callable[[OSError], None] | None = None):
         self.path = Path(path)
-        self._fh = None
+        self.on_error = on_error  # called once when a write fails (a full disk): the run must stop
+        self.error: OSError | None = None
+        self.sealed = False
+        self._fd: int | None = None
 
     def open(self) -> Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         repair(self.path)
-        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         return self
 
-    def record(self, row: dict, evidence: list[tuple[str, Evidence]], pages: list) -> None:
+    def record(self, row: dict, evidence: list[tuple[str, Evidence]], pages: list) -> bool:
+        """Append one finished site, on disk before returning; False when the journal is sealed or the
+        write failed (the site is then not finished, and ``--resume`` does it again)."""
+        if self.sealed or self._fd is None:
+            return False
         line = {
             "row": row,
             "evidence": [{"page_role": role, **ev.as_dict()} for role, ev in evidence],
             "pages": [asdict(p) for p in pages],
         }
-        self._fh.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        data = (json.dumps(line, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        try:
+            while data:  # one write(2) unless the disk fills mid-line; a cut line is repaired on reading
+                data = data[os.write(self._fd, data):]
+            os.fsync(self._fd)
+        except OSError as exc:
+            self.error, self.sealed = exc, True
+            if self.on_error:
+                self.on_error(exc)
+            return False
+        return True
+
+    def seal(self) -> None:
+        """Write nothing more: the run is stopping, and what finishes now is not a site's result."""
+        self.sealed = True
 
     def close(self) -> None:
-        if self._fh:
-            self._fh.close()
-            self._fh = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def repair(path: Path) -> None:

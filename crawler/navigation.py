@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from chanaudit.crawler import signatures
 from chanaudit.crawler.page import ParsedPage
-from chanaudit.crawler.urls import same_site, strip_fragment
+from chanaudit.crawler.urls import MAX_URL_LENGTH, same_site, strip_fragment
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,10 @@ def find_targets(home: ParsedPage, site_url: str, max_links: int = 3) -> list[Ta
     """Contacts/support links of ``home``: same site, best first, at most ``max_links``.
 
     At most one contacts page is chosen (the strongest); the rest of the budget
-    goes to support pages. The home page itself is never a target.
+    goes to support pages. The home page itself is never a target. A link that
+    cannot be fetched (a host or port that does not parse, longer than
+    :data:`~chanaudit.crawler.urls.MAX_URL_LENGTH`) is skipped: it costs itself,
+    never its site.
     """
     nav = table()
     home_url = strip_fragment(home.url)
@@ -76,8 +79,10 @@ def find_targets(home: ParsedPage, site_url: str, max_links: int = 3) -> list[Ta
     order: list[str] = []
     for link in home.links:
         if not link.url or not same_site(link.url, site_url):
-            continue
+            continue  # same_site is False for a URL whose host or port cannot be read
         url = strip_fragment(link.url)
+        if len(url) > MAX_URL_LENGTH:
+            continue  # Scrapy would drop the request, and the site would never finish
         if url == home_url or url in best and best[url].strength == 2:
             continue
         path = urlsplit(url).path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import platform
 from collections import Counter
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from pathlib import Path
 
 from chanaudit import __version__
 from chanaudit.core.contract import CHANNELS, EVIDENCE_COLUMNS, PAGE_COLUMNS, SITE_COLUMNS
+from chanaudit.core.folder import AuditFolder
 from chanaudit.core.tables import write_csv
 from chanaudit.crawler.sites import SiteList
 
@@ -73,7 +73,7 @@ def write_outputs(site_list: SiteList, records: dict[int, dict], out: Path, mani
            if "rendering" in manifest else {}),
         "evidence_rows": len(evidence),
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    AuditFolder(out).write_json(AuditFolder.MANIFEST, manifest)  # atomic: a kill leaves the old one whole
     return manifest
 
 

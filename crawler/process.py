@@ -2,15 +2,21 @@
 
 Twisted's reactor cannot restart inside one Python process, so the API and the
 CLI run each crawl here; the parent follows the journal for progress and
-writes the outputs. The child ends itself if its parent dies.
+writes the outputs. A run-level stop — the parent died (checked four times a
+second), SIGTERM/SIGINT/SIGHUP, a journal write failed (a full disk) — seals the
+journal, stops the crawl and ends the process within :data:`GRACE_SECONDS`; the
+sites not finished are left out of the journal for ``--resume``.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from chanaudit.crawler.browser import BrowserPolicy
@@ -83,15 +89,60 @@ def crawl_settings(cfg: AuditConfig, log_file: str | None = None, resolutions: R
     return settings
 
 
-def _watch_parent(parent_pid: int) -> None:
-    from twisted.internet import reactor, task
+#: Exit codes of a child that stopped before its sites were done (the parent reads them).
+EXIT_STOPPED = 3  # SIGTERM, SIGINT or SIGHUP
+EXIT_ORPHANED = 4  # the parent process died
+EXIT_DISK_FULL = 5  # a journal write failed: no space left on device (or quota)
+EXIT_WRITE_FAILED = 6  # a journal write failed otherwise
+#: Seconds a stopping crawl may take to close (browser, connections) before the process ends hard.
+GRACE_SECONDS = 5.0
+PARENT_CHECK_SECONDS = 0.25
 
-    def check():
-        if os.getppid() != parent_pid:
-            logging.getLogger(__name__).error("parent process gone; stopping")
-            reactor.stop()
 
-    task.LoopingCall(check).start(1.0, now=False)
+class RunStop:
+    """Stop the whole run, not one site: seal the journal, stop Scrapy, end the process for sure."""
+
+    def __init__(self, journal: Journal, process) -> None:
+        self.journal = journal
+        self.process = process
+        self.code = 0
+
+    def __call__(self, code: int, why: str) -> None:
+        if self.code:
+            return
+        from twisted.internet import reactor
+
+        self.code = code
+        self.journal.seal()
+        timer = threading.Timer(GRACE_SECONDS, os._exit, (code,))
+        timer.daemon = True
+        timer.start()
+        reactor.callFromThread(self._stop, why)
+
+    def _stop(self, why: str) -> None:
+        from twisted.internet import reactor
+
+        logging.getLogger(__name__).warning("stopping the run: %s; unfinished sites are left for --resume", why)
+
+        def stop_reactor(_):
+            if reactor.running:
+                reactor.stop()
+
+        self.process.stop().addBoth(stop_reactor)
+
+    def on_signal(self, signum: int, _frame) -> None:
+        if self.code:  # a second signal: no more waiting
+            os._exit(self.code)
+        self(EXIT_STOPPED, f"received {signal.Signals(signum).name}")
+
+    def watch_parent(self, parent_pid: int) -> None:
+        from twisted.internet import task
+
+        def check():
+            if os.getppid() != parent_pid:
+                self(EXIT_ORPHANED, f"parent process {parent_pid} gone")
+
+        task.LoopingCall(check).start(PARENT_CHECK_SECONDS, now=True)
 
 
 def main(job_path: str) -> int:
@@ -101,23 +152,31 @@ def main(job_path: str) -> int:
 
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     cfg = AuditConfig.from_dict(job["config"])  # the parent checked the browser (runner.check_rendering)
-    journal = Journal(Path(job["journal"])).open()
+    journal = Journal(Path(job["journal"]))
     resolutions = Resolutions.from_env(timeout=cfg.timeout)
     proxy = BrowserProxy(resolutions, allow_private=cfg.allow_private).start() if cfg.render != "never" else None
     settings = crawl_settings(cfg, job.get("log_file"), resolutions, proxy)
     settings["LOG_INSTALL_ROOT_HANDLER"] = bool(job.get("log_file"))
     process = CrawlerProcess(settings)
     _warn_test_hooks()
+    stop = RunStop(journal, process)
+    journal.on_error = lambda exc: stop(EXIT_DISK_FULL if exc.errno in (errno.ENOSPC, errno.EDQUOT) else EXIT_WRITE_FAILED,
+                                        f"cannot write {journal.path}: {exc.strerror or exc}")
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, stop.on_signal)
+    journal.open()
     process.crawl(AuditSpider, sites=job["sites"], config=cfg.as_dict(), recorder=journal)
     if job.get("parent_pid"):
-        _watch_parent(int(job["parent_pid"]))
+        stop.watch_parent(int(job["parent_pid"]))
     try:
-        process.start()
+        process.start(install_signal_handlers=False)
     finally:
         journal.close()
         if proxy is not None:
             proxy.stop()
-    return 0
+    if journal.error is not None:
+        print(f"chanaudit crawler: cannot write {journal.path}: {journal.error}", file=sys.stderr)
+    return stop.code
 
 
 def _warn_test_hooks() -> None:

@@ -1,35 +1,66 @@
 """The audit as a Python API: ``run_audit(sites_csv, out_dir, config)``.
 
-Works the same from the CLI and a notebook: the crawl runs in a child process
+Works the same from the CLI and a notebook: the crawl runs in child processes
 (:mod:`crawler.process`), progress follows the journal, outputs are written
-from the journal at the end — also after a crash, with every unfinished site
-marked so that ``resume=True`` completes the run without gaps or duplicates.
+from the journal at the end — also after a crash or a stop, with every unfinished
+site marked so that ``resume=True`` completes the run without gaps or duplicates.
+
+What holds whatever happens (docs/nothing-lost.md): one exclusive lock per output
+folder (a second run is refused while any process of the first lives); only
+finished sites reach the journal; a run stopped by SIGTERM, SIGINT or SIGHUP
+writes its outputs with the manifest ``incomplete`` and raises :class:`AuditStopped`;
+a full disk is :class:`DiskFull`, never a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from chanaudit.core.errors import ChanauditError
+from chanaudit.core.folder import AuditFolder, FolderLock
 from chanaudit.crawler.browser import browser_version
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.journal import JOURNAL, count_lines, journal_files, read_journal, repair
 from chanaudit.crawler.output import Scorer, base_manifest, write_outputs
+from chanaudit.crawler.process import EXIT_DISK_FULL, EXIT_ORPHANED, EXIT_STOPPED, EXIT_WRITE_FAILED
 from chanaudit.crawler.sites import SiteList, read_sites
 from chanaudit.crawler.urls import InvalidSiteInput, normalize_site_url
 
 
 class AuditError(ChanauditError):
     """The audit cannot start (output folder in use, resume of another input...)."""
+
+
+class AuditStopped(AuditError):
+    """The run was stopped by a signal; the outputs are written and the manifest says ``incomplete``.
+    ``exit_code`` is the shell's 128 + the signal's number (130 for SIGINT, 143 for SIGTERM)."""
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.signum = signum
+        self.exit_code = 128 + signum
+
+
+class DiskFull(AuditError):
+    """No space left on the output folder's device: free space and rerun with ``--resume``."""
+
+
+#: What a crawler child's exit code says, for the rows it left unfinished.
+CHILD_EXITS = {EXIT_STOPPED: "the crawler was stopped by a signal", EXIT_ORPHANED: "the crawler lost its parent",
+               EXIT_DISK_FULL: "no space left on device", EXIT_WRITE_FAILED: "the crawler could not write its journal"}
 
 
 class BrowserMissing(AuditError):
@@ -54,17 +85,47 @@ def run_audit(sites: str | Path | SiteList, out: str | Path, config: AuditConfig
               resume: bool = False, overwrite: bool = False, progress: Progress | None = None,
               column: str | None = None, scorer: Scorer | None = None) -> AuditResult:
     """Audit every site of ``sites`` into ``out`` (DESIGN.md: sites.csv, evidence.csv, pages.csv,
-    manifest.json). ``scorer`` fills the ``score`` column of ok sites; without one it stays empty."""
+    manifest.json). ``scorer`` fills the ``score`` column of ok sites; without one it stays empty.
+
+    Raises :class:`~chanaudit.core.folder.FolderInUse` when another run holds ``out``,
+    :class:`AuditStopped` after SIGTERM/SIGINT/SIGHUP (outputs written, manifest ``incomplete``) and
+    :class:`DiskFull` when the device of ``out`` is full."""
     config = config or AuditConfig()
     config, rendering = check_rendering(config)  # before anything is read or written
     out = Path(out)
     site_list = sites if isinstance(sites, SiteList) else read_sites(sites, column=column)
+    if out.exists() and not out.is_dir():
+        raise AuditError(f"{out}: is a file, not a folder; --out names the folder the audit writes into")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with FolderLock(out) as lock, _signals_raise():
+            try:
+                return _run_locked(site_list, out, config, rendering, resume, overwrite, progress, scorer, lock)
+            except (_Signal, KeyboardInterrupt) as exc:  # before the crawl started or after the outputs
+                signum = exc.signum if isinstance(exc, _Signal) else signal.SIGINT
+                raise AuditStopped(f"{out}: stopped by {signal.Signals(signum).name} outside the crawl; the journal "
+                                   "holds every finished site; rerun with --resume to finish", signum) from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFull(f"{out}: no space left on device; free space and rerun with --resume") from None
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise AuditError(f"{exc.filename or out}: {exc.strerror}; choose another --out") from None
+        raise
+
+
+def _run_locked(site_list: SiteList, out: Path, config: AuditConfig, rendering: dict, resume: bool,
+                overwrite: bool, progress: Progress | None, scorer: Scorer | None, lock: FolderLock) -> AuditResult:
+    folder = AuditFolder(out)
     journal_path = out / JOURNAL
-    manifest_path = out / "manifest.json"
+    manifest_path = folder.manifest_path
     if journal_files(journal_path) and not (resume or overwrite):
         raise AuditError(f"{out} already holds a run; pass --resume to continue it or --overwrite to start again")
     if resume and manifest_path.exists():
-        previous = json.loads(manifest_path.read_text(encoding="utf-8"))
+        try:
+            previous = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            raise AuditError(f"{manifest_path}: not readable JSON, so the run cannot be checked for resuming; "
+                             "pass --overwrite to start again") from None
         if previous.get("input", {}).get("sha256") != site_list.sha256:
             raise AuditError(f"{out}: the run there audited a different input file; resume needs the same file")
     if overwrite and not resume:
@@ -72,27 +133,82 @@ def run_audit(sites: str | Path | SiteList, out: str | Path, config: AuditConfig
             part.unlink()
         for name in ("sites.csv", "evidence.csv", "pages.csv", "manifest.json", "crawl.log"):
             (out / name).unlink(missing_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
     for part in journal_files(journal_path):
         repair(part)
     manifest = base_manifest(site_list, config.as_dict())
     manifest["rendering"] = rendering
     done_before = read_journal(journal_path)
     manifest["resumed_with"] = len(done_before) if resume else 0
-    pending = [s for s in site_list.sites if s.url is not None and s.site_id not in done_before]
-    total = len(pending) + len([s for s in site_list.sites if s.url is not None and s.site_id in done_before])
-    manifest_path.write_text(json.dumps({**manifest, "state": "running"}, ensure_ascii=False, indent=2),
-                             encoding="utf-8")
-    rc = 0
+    valid = [s for s in site_list.sites if s.url is not None]
+    pending = [s for s in valid if s.site_id not in done_before]
+    folder.write_json(AuditFolder.MANIFEST, {**manifest, "state": "running"})
+    rc, stopped = 0, None
     if pending:
-        rc = _crawl(pending, config, out, journal_path, total, progress)
-    records = read_journal(journal_path)
-    detail = ("not crawled: the crawl stopped early" + (f" (exit code {rc})" if rc else "")
-              + "; rerun with --resume")
-    manifest["state"] = "complete" if rc == 0 else "incomplete"
-    manifest["crawler_exit_code"] = rc
-    final = write_outputs(site_list, records, out, manifest, missing_detail=detail, scorer=scorer)
+        try:
+            rc = _crawl(pending, config, out, journal_path, len(valid), progress, lock)
+        except _Signal as exc:
+            stopped = exc.signum
+        except KeyboardInterrupt:
+            stopped = signal.SIGINT
+    with _signals_ignored():  # a second Ctrl-C does not cut the outputs short
+        records = read_journal(journal_path)
+        missing = [s for s in valid if s.site_id not in records]
+        why = (f"the run was stopped by {signal.Signals(stopped).name}" if stopped
+               else CHILD_EXITS.get(rc, f"the crawl stopped early (exit code {rc})" if rc else "the crawl ended early"))
+        manifest["state"] = "complete" if rc == 0 and not stopped and not missing else "incomplete"
+        manifest["crawler_exit_code"] = rc
+        manifest["not_crawled"] = len(missing)
+        if stopped:
+            manifest["stopped_by"] = signal.Signals(stopped).name
+        final = write_outputs(site_list, records, out, manifest, missing_detail=f"not crawled: {why}; rerun with --resume",
+                              scorer=scorer)
+    if stopped:
+        raise AuditStopped(f"{out}: {why}; {len(missing)} of {len(valid)} sites not crawled, the manifest says "
+                           "incomplete; rerun with --resume to finish", stopped)
+    if rc == EXIT_DISK_FULL:
+        raise DiskFull(f"{out}: no space left on device; free space and rerun with --resume")
     return AuditResult(out, final, rc)
+
+
+class _Signal(BaseException):
+    """SIGTERM or SIGHUP in the parent, raised where it is (as SIGINT raises KeyboardInterrupt)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_signal(signum, _frame):
+    raise _Signal(signum)
+
+
+@contextlib.contextmanager
+def _signals_raise():
+    """SIGTERM and SIGHUP raise :class:`_Signal` for the length of a run (Python's default would end the
+    process at once, leaving the manifest ``running`` and the children orphaned). Only the main thread
+    can set handlers; elsewhere (a notebook's worker thread) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _raise_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@contextlib.contextmanager
+def _signals_ignored():
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def check_rendering(config: AuditConfig) -> tuple[AuditConfig, dict]:
@@ -132,44 +248,57 @@ def worker_count(config: AuditConfig, pending: int) -> int:
 
 
 def _crawl(pending, config: AuditConfig, out: Path, journal_path: Path, total: int,
-           progress: Progress | None) -> int:
-    """Crawl in N child processes, sites dealt round-robin, the connection budget split."""
+           progress: Progress | None, lock: FolderLock) -> int:
+    """Crawl in N child processes, sites dealt round-robin, the connection budget split. The children
+    inherit the folder's lock; on any exception here (a signal) they are stopped and waited for."""
     n = worker_count(config, len(pending))
     env = dict(os.environ)
     env.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     children, jobs = [], []
     cfg = config.as_dict()
     cfg["concurrency"] = max(1, config.concurrency // n)
-    with open(out / "crawl.stderr.log", "ab") as err:
-        for k in range(n):
-            part = journal_path if k == 0 else journal_path.with_name(f"{journal_path.stem}.{k}{journal_path.suffix}")
-            job = {
-                "config": cfg, "journal": str(part), "log_file": str(out / ("crawl.log" if k == 0 else f"crawl.{k}.log")),
-                "parent_pid": os.getpid(),
-                "sites": [{"site_id": s.site_id, "raw": s.raw, "url": s.url, "public_url": public_url(s)}
-                          for s in pending[k::n]],
-            }
-            job_path = out / f".job.{k}.json"
-            job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
-            jobs.append(job_path)
-            children.append(subprocess.Popen([sys.executable, "-m", "chanaudit.crawler.process", str(job_path)], env=env,
-                                             stdout=err, stderr=err))
-        try:
+    try:
+        with open(out / "crawl.stderr.log", "ab") as err:
+            for k in range(n):
+                part = journal_path if k == 0 else journal_path.with_name(f"{journal_path.stem}.{k}{journal_path.suffix}")
+                job = {
+                    "config": cfg, "journal": str(part),
+                    "log_file": str(out / ("crawl.log" if k == 0 else f"crawl.{k}.log")),
+                    "parent_pid": os.getpid(),
+                    "sites": [{"site_id": s.site_id, "raw": s.raw, "url": s.url, "public_url": public_url(s)}
+                              for s in pending[k::n]],
+                }
+                job_path = out / f".job.{k}.json"
+                job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+                jobs.append(job_path)
+                child = subprocess.Popen([sys.executable, "-m", "chanaudit.crawler.process", str(job_path)], env=env,
+                                         stdout=err, stderr=err, pass_fds=[lock.fd])
+                children.append(child)
+                lock.add("crawler", child.pid)
             while any(c.poll() is None for c in children):
                 if progress:
                     progress(min(count_lines(journal_path), total), total)
                 time.sleep(0.25)
-        except BaseException:
-            for child in children:
-                child.terminate()
-            for child in children:
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-            raise
+    except BaseException:
+        with _signals_ignored():
+            _stop_children(children)
+        raise
+    finally:
+        for job_path in jobs:
+            job_path.unlink(missing_ok=True)
     if progress:
         progress(min(count_lines(journal_path), total), total)
-    for job_path in jobs:
-        job_path.unlink(missing_ok=True)
     return max((c.returncode for c in children), key=abs)
+
+
+def _stop_children(children: list[subprocess.Popen]) -> None:
+    """SIGTERM, then SIGKILL for a child still there after its grace period (it journals nothing more)."""
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

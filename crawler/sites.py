@@ -76,6 +76,7 @@ def read_sites(path: str | Path, column: str | None = None, sheet: str | int | N
     renamed = {c: (f"input_{c}" if c.lower() in RESERVED else c) for c in passthrough}
     warnings = [f"{path}:{line}: {cells} cells in a row with {len(frame.columns)} columns; extra cells ignored"
                 for line, cells in table.ragged]
+    warnings += [f"{path}:{line}: {note}" for line, note in sorted(table.notes.items())]
     sites: list[SiteInput] = []
     for idx, (row, line) in enumerate(zip(frame.itertuples(index=False), lines, strict=True), start=1):
         values = dict(zip(frame.columns, row, strict=True))

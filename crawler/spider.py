@@ -483,8 +483,31 @@ class AuditSpider(scrapy.Spider):
         }
         self.recorder.record(row, list(state.evidence), state.pages)
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_callback_error, signal=scrapy.signals.spider_error)
+        return spider
+
+    def on_callback_error(self, failure, response, spider=None) -> None:
+        """A callback that raised (a page no rule expected) costs that page, not its site: the page is
+        recorded with the error and the site goes on — on its home page it ends as ``error`` with the
+        reason — instead of being left unfinished."""
+        meta = getattr(response, "meta", None) or {}
+        state = self.states.get(meta.get("site_id"))
+        if state is None:
+            return
+        detail = f"{failure.type.__name__}: {failure.value} (reading {response.url})"
+        self._record_error(state, response.url, meta.get("role", "home"), meta.get("page_depth", 0),
+                           bool(meta.get("render")), "error", detail, getattr(response, "status", None))
+        for request in self._next(state):
+            self.crawler.engine.crawl(request)
+
     def closed(self, reason):
-        for state in list(self.states.values()):
-            if state.status == "ok":
-                self._fail(state, "error", f"crawl ended before the site finished ({reason})", state.http_status)
-            self._finish(state)
+        """Sites still under way when the crawl closes are not finished, whatever the reason (a
+        run-level stop is not a site failure): they stay out of the journal, the run is reported
+        incomplete and ``--resume`` crawls them."""
+        if self.states:
+            ids = sorted(self.states)
+            self.logger.warning("%d sites not finished when the crawl closed (%s), left for --resume: %s",
+                                len(ids), reason, ", ".join(map(str, ids[:50])) + (" ..." if len(ids) > 50 else ""))

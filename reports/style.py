@@ -28,6 +28,8 @@ RC = {
     "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3,
     "grid.linestyle": "-", "figure.dpi": 100, "savefig.dpi": 300, "savefig.bbox": "tight",
     "svg.fonttype": "none", "pdf.fonttype": 42,
+    # Labels are data (company names, cities, answers): "$5 $10" or "$\\frac{a}{$" is text, never math text.
+    "text.parse_math": False,
 }
 
 

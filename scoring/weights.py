@@ -49,10 +49,16 @@ def validate(weights: Mapping[str, float], normalise: bool = False, source: str 
 
 def load_weights(path: str | Path, normalise: bool = False) -> dict[str, float]:
     path = Path(path)
+    if path.is_dir():
+        raise InvalidWeights(f"{path}: a folder, not a TOML file with a [weights] table")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InvalidWeights(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidWeights(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise InvalidWeights(f"{path}: cannot read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidWeights(f"{path}: not valid TOML: {exc}") from None
     if not isinstance(data.get("weights"), dict):

@@ -53,6 +53,13 @@ def tool_vs_sla(frame: pd.DataFrame, weights=None, conf: float = 0.95) -> tuple[
     data = frame[keep]
     controls = data["sla_control"].eq("yes").map({True: "controls_sla", False: "does_not"})
     z = float(norm.ppf(1 - (1 - conf) / 2))
+    if data["tool_type"].nunique() < 2 or controls.nunique() < 2:  # no test of independence to make
+        table = pd.crosstab(data["tool_type"], controls)
+        shares = table.div(table.sum(axis=1), axis=0).reset_index() if len(table) else \
+            pd.DataFrame(columns=["tool_type", "controls_sla", "does_not"])
+        shares["n"] = table.sum(axis=1).values if len(table) else []
+        return shares, {"chi2": math.nan, "dof": 0, "p_val": math.nan, "n": int(keep.sum()), "odds_ratio": math.nan,
+                        "ci_low": math.nan, "ci_high": math.nan, "weighted": weights is not None}
     if weights is None:
         table = pd.crosstab(data["tool_type"], controls)
         chi2, p, dof, _ = chi2_contingency(table.values, correction=False)

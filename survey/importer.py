@@ -112,8 +112,10 @@ def import_survey(path: str | Path, codebook: Codebook | None = None, salt: str 
     for idx, (cells, line) in enumerate(zip(table.frame.itertuples(index=False), table.lines, strict=True), start=1):
         record = dict(zip(headers, cells, strict=True))
         out: dict[str, object] = {}
-        if line in table.broken:  # read from this line alone, without the stray quote
+        if line in table.broken:  # read from this line alone, without the stray quote (or the long cell)
             issues.append(Issue(str(path), line, "", "", table.broken[line]))
+        if line in table.notes:  # a line in another encoding than the file's
+            issues.append(Issue(str(path), line, "", "", table.notes[line]))
         for var in book.variables:
             if var.type == "pii" or var.name not in mapping:
                 continue

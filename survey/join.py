@@ -51,13 +51,15 @@ def join_audit(survey: pd.DataFrame, sites: pd.DataFrame, survey_key: str = "web
     reasons = s["_key"].map(lambda k: "no website" if not k else "no audited site with this domain")
     unmatched_survey = pd.DataFrame({"respondent_id": s.get("respondent_id"), "website": s.get(survey_key),
                                      "reason": reasons})[~matched.values]
-    taken = set(s["_key"])
-    lost = a[~a["_key"].isin(taken) | a["_key"].eq("")]
+    # one row per site that no respondent was joined to, with one reason: each site counted once
+    taken = set(s["_key"]) - {""}
+    duplicate = a.index.isin(dup.index)
+    reason = pd.Series("no respondent", index=a.index)
+    reason[a["_key"].eq("")] = "no domain (no usable final_url, url or input)"
+    reason[duplicate] = "duplicate domain in the audit"
+    lost = a[duplicate | ~a["_key"].isin(taken)]
     unmatched_sites = pd.DataFrame({"site_id": lost.get("site_id"), "url": lost.get("url"),
-                                    "reason": "no respondent"})
-    if not dup.empty:
-        unmatched_sites = pd.concat([unmatched_sites, pd.DataFrame({
-            "site_id": dup.get("site_id"), "url": dup.get("url"), "reason": "duplicate domain in the audit"})])
+                                    "reason": reason[lost.index]})
     rate = float(matched.mean()) if len(matched) else 0.0
     return JoinResult(merged.drop(columns="_key"), unmatched_survey.reset_index(drop=True),
                       unmatched_sites.reset_index(drop=True), rate)

@@ -14,18 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from chanaudit.core.errors import UnknownColumn
+from chanaudit.core.errors import ChanauditError, UnknownColumn
 from chanaudit.core.folder import AuditFolder
 from chanaudit.core.tables import TableError, read_csv
 from chanaudit.survey.analyses import headline_figures, tool_vs_sla
-from chanaudit.survey.codebook import Codebook, load_codebook
+from chanaudit.survey.codebook import Codebook, load_codebook, read_spec
 from chanaudit.survey.importer import SurveyImport, import_survey
 from chanaudit.survey.join import JoinResult, join_audit
 from chanaudit.survey.weighting import WeightingError, rake
 
 Source = AuditFolder | str | os.PathLike
+
+
+class EmptySurvey(ChanauditError, ValueError):
+    """An imported survey without respondents: there is nothing to summarise."""
 
 
 def read_survey(source: Source) -> tuple[pd.DataFrame, AuditFolder]:
@@ -63,17 +66,23 @@ class SurveySummary:
 
 
 def load_margins(path: str | os.PathLike) -> dict:
-    """Population margins from YAML: ``{variable: {level: share}}``."""
-    path = Path(path)
-    if not path.is_file():
-        raise WeightingError(f"{path}: no such margins file")
-    try:
-        margins = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise WeightingError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(margins, dict):
-        raise WeightingError(f"{path}: expected variables with their level shares (variable: {{level: share}})")
-    return margins
+    """Population margins from YAML: ``{variable: {level: share}}``, every share a number in [0, 1]."""
+    return check_margins(read_spec(path, WeightingError, "margins file"), str(path))
+
+
+def check_margins(margins, where: str = "margins") -> dict:
+    """``margins`` itself when it is ``{variable: {level: share}}`` with shares in [0, 1], else
+    :class:`WeightingError` naming the variable and level."""
+    shape = "expected variables with their level shares (variable: {level: share})"
+    if not isinstance(margins, Mapping) or not margins:
+        raise WeightingError(f"{where}: {shape}")
+    for variable, levels in margins.items():
+        if not isinstance(levels, Mapping) or not levels:
+            raise WeightingError(f"{where}: {variable}: {shape}")
+        for level, share in levels.items():
+            if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+                raise WeightingError(f"{where}: {variable}: {level}: a share is a number from 0 to 1, not {share!r}")
+    return dict(margins)
 
 
 def run_summary(source: Source, margins: Mapping | str | os.PathLike | None = None,
@@ -86,8 +95,10 @@ def run_summary(source: Source, margins: Mapping | str | os.PathLike | None = No
         if column not in frame:
             raise UnknownColumn(f"{source}: no column {column!r}; is it a survey imported with "
                                 f"`chanaudit survey import`? (columns: {', '.join(map(str, frame.columns))})")
-    if margins is not None and not isinstance(margins, Mapping):
-        margins = load_margins(margins)
+    if not len(frame):
+        raise EmptySurvey(f"{source}: no respondents to summarise (the import kept 0 rows; its issues say why)")
+    if margins is not None:
+        margins = check_margins(margins) if isinstance(margins, Mapping) else load_margins(margins)
     weights = rake(frame, margins) if margins else None
     figures = headline_figures(frame, weights)
     shares, test = tool_vs_sla(frame, weights)

@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("chanaudit.analysis",),
     ("chanaudit.survey",),  # uses analysis's statistics
     ("chanaudit.reports",),
-    ("chanaudit.cli", "chanaudit.commands", "chanaudit.demo", "chanaudit.errors", "chanaudit.__main__"),
+    ("chanaudit.cli", "chanaudit.commands", "chanaudit.demo", "chanaudit.errors", "chanaudit.options", "chanaudit.__main__"),
 )
 
 #: Upward imports tolerated for now, as (importing module, imported module): none. The test fails on an

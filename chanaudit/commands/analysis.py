@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from chanaudit.commands import console as make_console
 from chanaudit.commands.options import OVERRIDES, say_overrides
 from chanaudit.core.folder import AuditFolder
 from chanaudit.core.numbers import fmt_ci, fmt_pct
 from chanaudit.errors import UserError, friendly_errors
 
-console = Console()
+console = make_console()
 
 
 def analyze(

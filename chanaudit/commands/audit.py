@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -16,10 +15,12 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
+from chanaudit.commands import console as make_console
 from chanaudit.errors import friendly_errors
 
-console = Console(stderr=True)
+console = make_console(stderr=True)
 
 
 def audit(
@@ -76,10 +77,10 @@ def audit(
         )
         site_list = read_sites(sites, column=column)
         for warning in site_list.warnings:
-            console.print(f"[yellow]warning:[/] {warning}")
+            console.print(Text.assemble(("warning:", "yellow"), f" {warning}"))
         for site in site_list.invalid:
-            console.print(f"[yellow]invalid input:[/] {site.error}")
-        console.print(f"{sites}: {len(site_list.sites)} rows, column [bold]{site_list.column}[/], "
+            console.print(Text.assemble(("invalid input:", "yellow"), f" {site.error}"))
+        console.print(f"{sites}: {len(site_list.sites)} rows, column {site_list.column}, "
                       f"{site_list.format} {site_list.encoding} {site_list.delimiter!r}".rstrip())
         started = time.monotonic()
         if quiet:
@@ -97,9 +98,9 @@ def audit(
                 result = run_audit(site_list, out, config, resume=resume, overwrite=overwrite, progress=progress,
                                    scorer=scorer)
     _summary(result)
-    if result.returncode:
-        console.print(f"[red]the crawl stopped early (exit code {result.returncode}); "
-                      f"rerun with --resume to finish[/]")
+    if result.manifest.get("state") != "complete":
+        console.print(f"the run is incomplete: {result.manifest.get('not_crawled', 0)} sites not crawled "
+                      f"(crawler exit code {result.returncode}); rerun with --resume to finish", style="red")
         raise typer.Exit(1)
 
 

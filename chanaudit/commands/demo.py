@@ -6,14 +6,14 @@ import time
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from chanaudit.commands import console as make_console
 from chanaudit.core.numbers import fmt_ci, fmt_pct, is_missing
 from chanaudit.errors import friendly_errors
 
-console = Console()
+console = make_console()
 
 
 def demo(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 
+from chanaudit.commands import console as make_console
 from chanaudit.errors import friendly_errors
 
 plan_app = typer.Typer(help="Sample sizes: a margin of error, two audits of different sites, the same sites "
                             "audited twice.", no_args_is_help=True)
-console = Console()
+console = make_console()
 
 
 def _run(design: str, lang: str, **options) -> None:

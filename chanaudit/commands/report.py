@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
+from chanaudit.commands import console as make_console
 from chanaudit.commands.options import OVERRIDES, say_overrides
 from chanaudit.core.folder import AuditFolder
 from chanaudit.errors import friendly_errors
@@ -25,7 +25,7 @@ def report(
     """Draw the charts (PNG, SVG, PDF at 300 dpi) and write report.html, report.pdf and the review page."""
     from chanaudit.reports import build
 
-    console = Console()
+    console = make_console()
     with friendly_errors():
         paths = build(audit_dir, lang, out, tuple(formats.split(",")), min_group_n, say=console.print,
                       overrides=overrides)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from chanaudit.commands import console as make_console
 from chanaudit.commands.options import OVERRIDES, say_overrides
 from chanaudit.errors import friendly_errors
 
@@ -37,7 +37,7 @@ def score(
     if as_json:
         typer.echo(winners.to_json(orient="records", force_ascii=False))
         return
-    console = Console()
+    console = make_console()
     share = dict(zip(sens["site_id"], sens["share_top_n"], strict=True))
     table = Table(title=f"top {top} / лучшие {top}  (weights / веса: "
                   + ", ".join(f"{k} {v:g}" for k, v in result.weights.items()) + ")")

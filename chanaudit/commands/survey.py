@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from chanaudit.commands import console as make_console
 from chanaudit.core.folder import AuditFolder
 from chanaudit.core.numbers import fmt_ci, fmt_pct
 from chanaudit.errors import friendly_errors
 
 survey_app = typer.Typer(help="Survey exports: import, summary, join with an audit, synthetic data.",
                          no_args_is_help=True)
-console = Console()
+console = make_console()
 
 
 @survey_app.command("import")
@@ -31,10 +31,10 @@ def import_cmd(
         result = run_import(file, out, codebook, salt)
     folder = AuditFolder(out)
     survey_csv, issues_csv = folder.csv(AuditFolder.SURVEY), folder.csv(AuditFolder.SURVEY_ISSUES)
-    console.print(f"{file}: format [bold]{result.format}[/], encoding {result.encoding or '-'}, "
+    console.print(f"{file}: format {result.format}, encoding {result.encoding or '-'}, "
                   f"delimiter {result.delimiter!r}; {len(result.frame)} respondents, {len(result.issues)} issues")
     for issue in result.issues[:20]:
-        console.print(f"  [yellow]{issue}[/]")
+        console.print(f"  {issue}", style="yellow")
     if len(result.issues) > 20:
         console.print(f"  ... and {len(result.issues) - 20} more in {issues_csv}")
     console.print(f"personal data columns pseudonymised, not written: {', '.join(result.pii_columns) or 'none'}")
@@ -74,6 +74,9 @@ def _sla_line(test: dict, lang: str) -> str:
     ru = lang == "ru"
     head = ("Контроль SLA, специализированная платформа против почты и таблиц" if ru
             else "SLA control, specialised platform vs email and spreadsheets")
+    if test["chi2"] != test["chi2"]:  # NaN: fewer than two tool types or SLA answers
+        return head + (f": не вычисляется — нужны хотя бы два типа инструментов и оба ответа о SLA (n = {test['n']})"
+                       if ru else f": not computable — needs two tool types and both SLA answers (n = {test['n']})")
     odds = f"OR {test['odds_ratio']:.2f} ({test['ci_low']:.2f}–{test['ci_high']:.2f})"
     if test.get("weighted"):
         how = ("взвешено: ОШ и интервал по взвешенной логистической регрессии с линеаризованной дисперсией, "
@@ -115,8 +118,9 @@ def generate_cmd(
     """Write a SYNTHETIC Google-Forms-style export calibrated to the 2026 published marginals."""
     from chanaudit.demo.survey import generate_survey
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    generate_survey(n, seed).to_csv(out, index=False, encoding="utf-8")
+    with friendly_errors():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        generate_survey(n, seed).to_csv(out, index=False, encoding="utf-8")
     console.print(f"written {out}: {n} SYNTHETIC respondents (seed {seed})")
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from chanaudit.commands import console as make_console
 from chanaudit.core.numbers import fmt_ci, fmt_num, fmt_pct
 from chanaudit.errors import UserError, friendly_errors
 
-console = Console()
+console = make_console()
 
 HEADERS = {
     "ru": ("канал", "n", "верно найдено", "лишние", "пропущено", "точность (95% ДИ)", "полнота (95% ДИ)",

@@ -8,6 +8,8 @@ Every stage reads and writes the folder through :class:`AuditFolder`.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -24,6 +26,77 @@ class NotAnAuditFolder(ChanauditError):
 
 class MissingTable(ChanauditError):
     """A table a stage needs is not in the audit folder (run the stage that writes it first)."""
+
+
+class FolderInUse(ChanauditError):
+    """Another run holds the folder's lock (``DIR/.lock``); the message names the folder and its processes."""
+
+
+class FolderLock:
+    """An exclusive ``flock`` on ``DIR/.lock`` for the length of a run, so that two runs never write one folder.
+
+    The lock belongs to the open file, not to a process: the crawler children inherit the descriptor
+    (``subprocess.Popen(pass_fds=[lock.fd])``) and keep the folder locked while any of them lives, also
+    after their parent was killed. The file lists the holders' pids, for the message a second run gets."""
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        self.path = self.folder / AuditFolder.LOCK
+        self.fd: int | None = None
+
+    def acquire(self) -> FolderLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holders = os.pread(fd, 4096, 0).decode("utf-8", "replace")
+            os.close(fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            raise FolderInUse(f"{self.folder}: in use by another chanaudit run ({_describe(holders)}); wait for it "
+                              "to end or stop it, then rerun with --resume") from None
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, f"run {os.getpid()}\n".encode())
+        self.fd = fd
+        return self
+
+    def add(self, role: str, pid: int) -> None:
+        """Name one more process holding the lock (a crawler child)."""
+        if self.fd is not None:
+            os.write(self.fd, f"{role} {pid}\n".encode())  # after the lines written before
+
+    def release(self) -> None:
+        """Close this process's descriptor: the folder is free once every child's copy is closed too."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self) -> FolderLock:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _describe(holders: str) -> str:
+    """``run 12 (ended); crawler 13, 14``: the lock file's processes, those still alive marked as such."""
+    parts = []
+    for line in holders.splitlines():
+        role, _, pid = line.partition(" ")
+        if pid.isdigit():
+            parts.append(f"{role} pid {pid}" + ("" if _alive(int(pid)) else " (ended)"))
+    return "; ".join(parts) or "holder unknown"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class AuditFolder:
@@ -225,8 +298,14 @@ class AuditFolder:
         path = self.path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-        os.replace(tmp, path)
+        try:
+            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+            os.replace(tmp, path)
+        except BaseException as exc:
+            tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError) and exc.filename is None:
+                raise OSError(exc.errno, exc.strerror, str(path)) from exc
+            raise
         return path
 
     def read_json(self, name: str) -> dict:

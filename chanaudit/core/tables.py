@@ -51,8 +51,14 @@ def write_csv(table: pd.DataFrame | Iterable[Mapping[str, object]], path: str | 
         elif _whole_floats(safe[col]):
             safe[col] = safe[col].astype("Int64")  # 200, 1, 0 and empty: never 200.0 / 1.0
     tmp = path.with_suffix(path.suffix + ".tmp")
-    safe.to_csv(tmp, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    os.replace(tmp, path)
+    try:
+        safe.to_csv(tmp, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        os.replace(tmp, path)
+    except BaseException as exc:  # a full disk, a kill: the old file stays whole and no half-written temp is left
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:  # a failed write(2) names no file: say which
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
     return path
 
 
@@ -65,8 +71,16 @@ def _whole_floats(column: pd.Series) -> bool:
 
 
 def read_csv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
-    """Read a CSV written by :func:`write_csv` (BOM and ``'`` prefixes removed)."""
-    frame = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""], **kwargs)
+    """Read a CSV written by :func:`write_csv` (BOM and ``'`` prefixes removed); :class:`TableError` naming
+    the file when it is no such table (empty, binary, not UTF-8, a folder)."""
+    if Path(path).is_dir():
+        raise TableError(f"{path}: a folder, not a CSV table")
+    try:
+        frame = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""], **kwargs)
+    except pd.errors.EmptyDataError:
+        raise TableError(f"{path}: empty, not a CSV table written by chanaudit") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise TableError(f"{path}: not a CSV table written by chanaudit ({str(exc).splitlines()[0]})") from None
     for col in frame.columns:
         if pd.api.types.is_object_dtype(frame[col]) or pd.api.types.is_string_dtype(frame[col]):
             frame[col] = frame[col].map(unneutralise)
@@ -89,64 +103,145 @@ class TableRead:
     lines: list[int] = field(default_factory=list)  # file line (CSV) or sheet row (XLSX) of each row
     ragged: list[tuple[int, int]] = field(default_factory=list)  # (line, cells) of rows wider than the header
     broken: dict[int, str] = field(default_factory=dict)  # line -> why the row could not be read
+    notes: dict[int, str] = field(default_factory=dict)  # line -> what was read differently (its encoding)
 
 
 _ENCODINGS = ("utf-8-sig", "utf-8", "cp1251", "koi8-r")
+
+#: The longest cell read: Excel's own limit. A longer cell (a runaway quote, a pasted blob) costs its row,
+#: which is kept with the cell emptied and reported, never the file.
+MAX_CELL_CHARS = 32_767
+#: The most an XLSX workbook may unpack to (all its parts); more is refused as a zip bomb before parsing.
+MAX_XLSX_UNPACKED = 100 * 1024 * 1024
 
 
 def read_table(path: str | os.PathLike, sheet: str | int | None = None) -> TableRead:
     """Read a CSV (sniffing encoding and delimiter) or an XLSX sheet as text cells.
 
-    The encoding is tried in order UTF-8 (with or without BOM), cp1251, koi8-r;
-    the delimiter is sniffed among ``,`` ``;`` tab and ``|``. Raises
-    :class:`TableError` naming the file when nothing fits.
+    The encoding is tried in order UTF-8 (with or without BOM), cp1251, koi8-r; a file of mixed
+    encodings is read line by line, each line in the file's majority encoding or, when its bytes do not
+    fit it, in the other one (those lines are listed in ``notes``). The delimiter is sniffed among ``,``
+    ``;`` tab and ``|``. One bad row costs itself (``broken``: a quote never closed or swallowing
+    rows, a NUL byte, a cell over :data:`MAX_CELL_CHARS`). Raises :class:`TableError` naming the file
+    when nothing can be read at all.
     """
     path = Path(path)
     if not path.exists():
         raise TableError(f"{path}: no such file")
+    if path.is_dir():
+        raise TableError(f"{path}: a folder, not a CSV or XLSX file")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, sheet)
     raw = path.read_bytes()
     if not raw.strip():
         raise TableError(f"{path}: the file is empty")
-    if b"\x00" in raw[:4096]:
+    if raw.startswith(b"PK\x03\x04"):
+        raise TableError(f"{path}: binary content (a ZIP archive: an XLSX workbook named .csv?), not a CSV")
+    if _binary(raw[:4096]):
         raise TableError(f"{path}: binary content (NUL bytes), not a CSV; UTF-16 exports must be saved as UTF-8")
-    for encoding in _ENCODINGS:
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if encoding == "utf-8-sig" and not raw.startswith(b"\xef\xbb\xbf"):
-            encoding = "utf-8"
-        break
-    else:  # pragma: no cover - koi8-r decodes every byte
-        raise TableError(f"{path}: unknown text encoding")
-    if encoding == "cp1251" and _looks_koi8(text):
-        text, encoding = raw.decode("koi8-r"), "koi8-r"
+    text, encoding, notes = _decode(raw)
+    broken = {}
+    if "\x00" in text:  # a few NUL bytes in a text file: their rows are lost, not the file
+        for number, line in enumerate(_lines(text), start=1):
+            if "\x00" in line:
+                broken[number] = "a NUL byte (binary data) in the row"
+        text = text.replace("\x00", "")
     delimiter = _sniff_delimiter(text)
-    rows, lines, broken = _csv_rows(path, text, delimiter)
+    rows, lines, unread = _csv_rows(path, text, delimiter)
+    too_long = _too_long(rows, lines)  # before the frame is built: the long cells are emptied
     read = _frame(path, rows, lines, "csv", encoding, delimiter)
-    read.broken = broken
+    read.broken = {**too_long, **unread, **broken}
+    read.notes = notes
     return read
 
 
+def _binary(head: bytes) -> bool:
+    """A UTF-16 text or a binary file, not a text with a stray NUL byte: a UTF-16 byte-order mark, NUL bytes
+    over 1% of the first 4 KB, or control characters over 10% of them."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13, 12))
+    return head.count(0) * 100 > len(head) or controls * 10 > len(head)
+
+
+def _lines(text: str) -> list[str]:
+    """Physical lines as the csv module counts them (``\n``, ``\r\n`` or ``\r``), ends kept."""
+    return io.StringIO(text, newline="").readlines()
+
+
+def _decode(raw: bytes) -> tuple[str, str, dict[int, str]]:
+    """(text, encoding, notes). The whole file in the first encoding that fits; when UTF-8 fails, line by line:
+    a line with non-ASCII bytes that are valid UTF-8 is UTF-8 (cp1251 or koi8-r text practically never is),
+    the others single-byte; the majority names the file and the other lines are noted."""
+    try:
+        text = raw.decode("utf-8-sig")
+        return text, "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8", {}
+    except UnicodeDecodeError:
+        pass
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    chunks = body.splitlines(keepends=True)
+    utf8: list[int] = []  # indexes of non-ASCII lines valid in UTF-8
+    single: list[int] = []
+    for i, chunk in enumerate(chunks):
+        if chunk.isascii():
+            continue
+        try:
+            chunk.decode("utf-8")
+            utf8.append(i)
+        except UnicodeDecodeError:
+            single.append(i)
+    eight_bit = b"".join(chunks[i] for i in single)
+    legacy = "koi8-r" if _looks_koi8(eight_bit.decode("cp1251", "replace")) else "cp1251"
+    if not utf8:
+        return body.decode(legacy, "replace"), legacy, {}
+    majority = "utf-8" if len(utf8) >= len(single) else legacy
+    odd = single if majority == "utf-8" else utf8
+    other = legacy if majority == "utf-8" else "utf-8"
+    odd_set = set(odd)
+    parts = [chunk.decode(other if i in odd_set else majority, "replace") for i, chunk in enumerate(chunks)]
+    notes = {i + 1: f"not {majority} like the rest of the file: read as {other}" for i in odd}
+    return "".join(parts), majority, notes
+
+
+def _too_long(rows: list[list[str]], lines: list[int]) -> dict[int, str]:
+    """Rows with a cell over :data:`MAX_CELL_CHARS`: the cell is emptied (in place), the row reported."""
+    broken = {}
+    for row, line in zip(rows, lines, strict=True):
+        for i, cell in enumerate(row):
+            if len(cell) > MAX_CELL_CHARS:
+                broken[line] = f"a cell of {len(cell):,} characters, more than {MAX_CELL_CHARS:,}; the row is not read"
+                row[i] = ""
+    return broken
+
+
 def _csv_rows(path: Path, text: str, delimiter: str) -> tuple[list[list[str]], list[int], dict[int, str]]:
-    """Rows with the file line each starts on. A quote opened and never closed would swallow the
-    rest of the file into one cell: that row is reported broken (by line) and reading resumes
-    on the next line, so one stray quote loses one row, not the file."""
-    physical = text.splitlines(keepends=True)
+    """Rows with the file line each starts on. A quote opened and never closed would swallow the rest of the
+    file into one cell, a stray quote closed by another one lines later the lines between: that row is
+    reported broken (by line) and re-read from its own line without quotes, and reading resumes on the next
+    line, so one stray quote loses one row, not the file and not the rows after it."""
+    physical = _lines(text)
     rows: list[list[str]] = []
     lines: list[int] = []
     broken: dict[int, str] = {}
+    width = 0
     offset = 0  # physical lines consumed before the current reader
-    while offset < len(physical):
-        reader = csv.reader(io.StringIO("".join(physical[offset:]), newline=""), delimiter=delimiter)
-        start, restart = offset + 1, None
-        try:
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))  # a long cell is judged by _too_long, not by the csv module
+    try:
+        while offset < len(physical):
+            reader = csv.reader(iter(physical[offset:]), delimiter=delimiter)
+            start, restart = offset + 1, None
             for row in reader:
-                if offset + reader.line_num == len(physical) and offset + reader.line_num > start \
-                        and _unterminated("".join(physical[start - 1:]), delimiter):
-                    broken[start] = "a quote (\") opened on this line is never closed"
+                end = offset + reader.line_num
+                reason = None
+                if end > start:
+                    if end == len(physical) and _unterminated("".join(physical[start - 1:]), delimiter):
+                        reason = "a quote (\") opened on this line is never closed"
+                    elif width > 1 and _swallowed(physical[start:end - 1], delimiter, width):
+                        reason = (f"a quote (\") opened on this line runs to line {end}, swallowing lines "
+                                  f"{start + 1}–{end - 1}; read without it")
+                if reason:
+                    broken[start] = reason
                     rows.append(next(csv.reader([physical[start - 1].rstrip("\r\n").replace('"', "")],
                                                 delimiter=delimiter), []))
                     lines.append(start)
@@ -154,13 +249,25 @@ def _csv_rows(path: Path, text: str, delimiter: str) -> tuple[list[list[str]], l
                     break
                 rows.append(row)
                 lines.append(start)
-                start = offset + reader.line_num + 1
-        except csv.Error as exc:
-            raise TableError(f"{path}:{offset + reader.line_num}: broken CSV: {exc}") from None
-        if restart is None:
-            break
-        offset = restart
+                width = width or len(row)
+                start = end + 1
+            if restart is None:
+                break
+            offset = restart
+    except csv.Error as exc:
+        raise TableError(f"{path}:{offset + reader.line_num}: broken CSV: {exc}") from None
+    finally:
+        csv.field_size_limit(limit)
     return rows, lines, broken
+
+
+def _swallowed(inner: list[str], delimiter: str, width: int) -> bool:
+    """Whether the lines inside one quoted cell are rows of the table, not the lines of a long answer: each
+    splits into exactly the header's ``width`` cells — with two columns, over two lines at least, since one
+    line of prose with one comma would split so too."""
+    if not inner or (width == 2 and len(inner) < 2):
+        return False
+    return all(len(next(csv.reader([line], delimiter=delimiter), [])) == width for line in inner)
 
 
 def _unterminated(chunk: str, delimiter: str) -> bool:
@@ -187,23 +294,54 @@ def _looks_koi8(text: str) -> bool:
 
 
 def _read_xlsx(path: Path, sheet: str | int | None) -> TableRead:
+    """Every row of the sheet: the ``<dimension>`` a sheet declares is ignored (many exporters write a stale
+    one, and openpyxl's read-only mode would stop there), a workbook that unpacks to more than
+    :data:`MAX_XLSX_UNPACKED` is refused before parsing, and a cell over :data:`MAX_CELL_CHARS` costs its row."""
+    import zipfile
+
     import openpyxl
 
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise TableError(f"{path}: not a readable XLSX workbook ({exc})") from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise TableError(f"{path}: the workbook unpacks to {unpacked / 2**20:,.0f} MB, more than "
+                         f"{MAX_XLSX_UNPACKED / 2**20:.0f} MB (a zip bomb, or a sheet to split or save as CSV)")
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken file
         raise TableError(f"{path}: not a readable XLSX workbook ({exc})") from None
     try:
-        ws = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet or 0]
-    except (KeyError, IndexError):
-        raise TableError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})") from None
-    rows, lines = [], []
-    for idx, row in enumerate(ws.iter_rows(values_only=True), start=1):
-        cells = ["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in row]
-        rows.append(cells)
-        lines.append(idx)
-    book.close()
-    return _frame(path, rows, lines, "xlsx", "", "")
+        try:
+            ws = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet or 0]
+        except (KeyError, IndexError):
+            raise TableError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})") from None
+        if hasattr(ws, "reset_dimensions"):  # a chartsheet has none
+            ws.reset_dimensions()
+        rows, lines = [], []
+        try:
+            for idx, row in enumerate(ws.iter_rows(values_only=True), start=1):
+                rows.append([_cell_text(v) for v in row])
+                lines.append(idx)
+        except Exception as exc:  # noqa: BLE001 - malformed sheet XML: openpyxl and lxml raise many types
+            raise TableError(f"{path}: sheet row {len(rows) + 1} cannot be read ({type(exc).__name__}: {exc})") \
+                from None
+    finally:
+        book.close()
+    too_long = _too_long(rows, lines)
+    read = _frame(path, rows, lines, "xlsx", "", "")
+    read.broken = too_long
+    return read
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _frame(path: Path, rows: list[list[str]], lines: list[int], fmt: str, encoding: str, delimiter: str) -> TableRead:
