@@ -19,6 +19,7 @@ from chanaudit.core.contract import Evidence
 from chanaudit.core.folder import AuditFolder
 from chanaudit.core.tables import write_csv
 from chanaudit.crawler.config import AuditConfig
+from chanaudit.crawler.urls import InvalidSiteInput, normalize_site_url
 
 
 @dataclass
@@ -53,6 +54,11 @@ def inspect_url(url: str, config: AuditConfig | None = None) -> InspectedPage:
     """Audit the home page at ``url`` with ``config`` (``max_pages`` forced to 1)."""
     from chanaudit.crawler.runner import run_audit
 
+    try:
+        normalize_site_url(url)  # a bad URL is named as given, not as a row of the temporary list
+    except InvalidSiteInput as exc:
+        return InspectedPage(url=url, final_url=url, status="invalid_input", status_detail=str(exc), http_status=None,
+                             rendered=False)
     config = dataclasses.replace(config or AuditConfig(), max_pages=1, workers=1)
     with tempfile.TemporaryDirectory(prefix="chanaudit-inspect-") as tmp:
         listing = Path(tmp) / "inspect.csv"

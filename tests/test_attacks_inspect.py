@@ -149,3 +149,31 @@ def test_an_internal_url_needs_allow_private(sites):
 def test_a_bad_url_is_a_usage_error(sites):
     result = inspect("http://nodot/")
     assert result.exit_code == 2 and result.stderr.startswith("error: http://nodot/: ")
+
+
+def test_inspect_names_a_bad_url_as_given(tmp_path):
+    """A URL that is not one (an unbalanced IPv6 bracket) is an error naming the URL and the reason, with
+    no traceback and no temporary file name in the message."""
+    from typer.testing import CliRunner
+
+    from chanaudit.cli import app
+
+    for bad in ("http://[::1/", "http://x.com]/", "http://[1::2::3]/"):
+        res = CliRunner().invoke(app, ["inspect", bad])
+        assert res.exit_code == 2, (bad, res.output)
+        assert f"error: {bad}:" in res.output and "inspect.csv" not in res.output
+        assert "Traceback" not in res.output
+
+
+def test_inspect_prints_markup_like_snippets_as_text(tmp_path):
+    """Rich markup in a scraped page ([/b], [red]) is text in inspect's table, not a style tag that stops it."""
+    from typer.testing import CliRunner
+
+    from chanaudit.cli import app
+
+    page = tmp_path / "page.html"
+    page.write_text('<html><body><p>[/b] Пишите: <a href="mailto:info@firm.ru">[red]info@firm.ru[/red]</a></p>'
+                    "</body></html>", encoding="utf-8")  # SYNTHETIC page
+    res = CliRunner().invoke(app, ["inspect", str(page), "--url", "https://firm.ru/"])
+    assert res.exit_code == 0, res.output
+    assert "info@firm.ru" in res.output and "email=1" in res.output

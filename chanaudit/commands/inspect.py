@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from chanaudit.commands import console as make_console
 from chanaudit.errors import UserError, friendly_errors
 
 
@@ -68,7 +68,7 @@ def _print(url: str, evidence: list, as_json: bool, status: str | None = None) -
         typer.echo(json.dumps({"url": url, **({"status": status} if status else {}), "channels": flags,
                                "evidence": [e.as_dict() for e in evidence]}, ensure_ascii=False, indent=2))
         return
-    console = Console()
+    console = make_console()  # markup off: scraped snippets print as they are
     table = Table(title=f"{url}")
     for col in ("channel", "value", "rule", "counted", "snippet"):
         table.add_column(col, no_wrap=col != "snippet", overflow="ellipsis")
