@@ -10,24 +10,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from chanaudit.core.contract import CHANNELS
+from tests.shared import shared_folder, skip_unless
 
-
-def _find_root() -> Path:
-    """CHANAUDIT_REALSITES, else shared/realsites beside the checkout (or one level up)."""
-    if os.environ.get("CHANAUDIT_REALSITES"):
-        return Path(os.environ["CHANAUDIT_REALSITES"])
-    checkout = Path(__file__).resolve().parents[1]
-    candidates = [checkout.parent / "shared" / "realsites", checkout.parent.parent / "shared" / "realsites"]
-    return next((c for c in candidates if (c / "labels.csv").exists()), candidates[0])
-
-
-ROOT = _find_root()
+ROOT = shared_folder("realsites", "CHANAUDIT_REALSITES", "labels.csv")
 #: Saved pages: the home page is ``index.html``; other pages keep their saved names.
 PAGE_SUFFIXES = (".html", ".htm")
 
@@ -67,10 +57,7 @@ def available() -> bool:
 def skip_unless_available():
     """Skip a gate test when the labelled sites are not beside the checkout, except in CI
     (CI=true), where the quality gate must run: there a missing folder fails the test."""
-    import pytest
-
-    return pytest.mark.skipif(not available() and not os.environ.get("CI"),
-                              reason=f"{ROOT} not present (set CHANAUDIT_REALSITES)")
+    return skip_unless(available(), ROOT, "CHANAUDIT_REALSITES")
 
 
 def batches() -> list[Path]:

@@ -23,23 +23,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import re._parser as sre_parse  # the stdlib's regex parser: examples are read from the parsed tree
 from dataclasses import dataclass
-from pathlib import Path
 
+from tests.shared import shared_folder, skip_unless
 
-def _find_root() -> Path:
-    """CHANAUDIT_VENDORS, else shared/vendors beside the checkout (or one level up)."""
-    if os.environ.get("CHANAUDIT_VENDORS"):
-        return Path(os.environ["CHANAUDIT_VENDORS"])
-    checkout = Path(__file__).resolve().parents[1]
-    candidates = [checkout.parent / "shared" / "vendors", checkout.parent.parent / "shared" / "vendors"]
-    return next((c for c in candidates if (c / "chat_vendors.csv").exists()), candidates[0])
-
-
-ROOT = _find_root()
+ROOT = shared_folder("vendors", "CHANAUDIT_VENDORS", "chat_vendors.csv")
 SITE = "https://firm.example/"
 CDN = "https://cdn.vendor-cdn.example"
 
@@ -50,10 +40,7 @@ def available() -> bool:
 
 def skip_unless_available():
     """Skip on a developer's machine without the checklists; under CI (CI=true) a missing folder fails."""
-    import pytest
-
-    return pytest.mark.skipif(not available() and not os.environ.get("CI"),
-                              reason=f"{ROOT} not present (set CHANAUDIT_VENDORS)")
+    return skip_unless(available(), ROOT, "CHANAUDIT_VENDORS")
 
 
 # -- regex -> the shortest string it matches ------------------------------------------
