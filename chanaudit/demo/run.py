@@ -207,7 +207,7 @@ def run_demo(out: Path, n_sites: int = 320, seed: int = 2016, lang: str = "ru", 
 
     ok = int(sites["status"].eq(OK).sum())
     n_sample = min(int(spec["sample"]["n"]), ok)
-    say(f"5/8 a validation sample of {n_sample} sites by {', '.join(spec['sample']['by'])}, coded by a SYNTHETIC "
+    say(f"5/8 a validation sample of {n_sample} site{'s' if n_sample != 1 else ''} by {', '.join(spec['sample']['by'])}, coded by a SYNTHETIC "
         "coder (the market's truth with known errors), validated")
     if n_sample:
         folder = AuditFolder(out / VALIDATION)
