@@ -451,12 +451,23 @@ def _section(name: str, table: pd.DataFrame | None, paths: list[Path], lang: str
     changed = _overridden(table)
     if changed:
         note = f"{note} {text('overridden_note', lang).format(n=changed)}".strip()
+    coder = _coder(table)
+    if coder:  # whose labels: a validation table may say (the demo's are synthetic)
+        note = f"{note} {text('coder_note', lang).format(coder=coder)}".strip()
     lead = f"<p class='lead'>{esc(note)}</p>" if note else ""
     based = base_note(name, flow, lang)
     lead += f"<p class='base'>{esc(based)}</p>" if based else ""
     # the heading, its explanation and the chart stay on one page
     return (f"<section id='{esc(name)}'><div class='keep'><h{level}>{esc(title)}</h{level}>{lead}{img}</div>"
             f"{body}</section>")
+
+
+def _coder(table: pd.DataFrame | None) -> str:
+    """Who coded the labels behind a validation table (its optional ``coder`` column), "" when unsaid."""
+    if table is None or "coder" not in table or not len(table):
+        return ""
+    said = [str(v).strip() for v in table["coder"].dropna().unique() if str(v).strip()]
+    return "; ".join(said)
 
 
 def _overridden(table: pd.DataFrame | None) -> int:

@@ -57,11 +57,15 @@ META, TRUTH, COMPANIES = "market.json", "truth.csv", "companies.csv"
 
 @dataclass
 class Market:
-    """A generated market: its folder, the site entries of market.json and truth.csv as a frame."""
+    """A generated market: its folder, the site entries of market.json and truth.csv as a frame; a second wave
+    (:mod:`chanaudit.demo.waves`) adds the new sites of the companies that moved (``extra_sites``, served too,
+    not companies of the list) and its true transitions."""
 
     root: Path
     sites: list[dict]
     truth: pd.DataFrame = field(default_factory=pd.DataFrame)
+    extra_sites: list[dict] = field(default_factory=list)
+    transitions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def companies_csv(self) -> Path:
@@ -750,10 +754,35 @@ def state_serving(entry: dict, root: Path | None) -> dict:
     return {"replies": {"/": Reply.of(reply["status"], headers, body)}}
 
 
-def generate_market(out_dir: Path, n_sites: int = 320, seed: int = 2016) -> Market:
-    """Write a SYNTHETIC market of ``n_sites`` sites under ``out_dir``; same seed, same bytes."""
-    out_dir = Path(out_dir)
-    vocab = load_vocabulary()
+@dataclass
+class MarketPlan:
+    """Every draw of the market's seeded stream, in the order :func:`generate_market` has always made them:
+    languages, faults, states, moves, channel profiles, encodings and flags, then each site's identity
+    (``idents``: slug, name, brand, city, domain, address...). Each site's pages are drawn from a stream
+    of its own (``{seed}/{index}/{slug}``), so the plan is all a later wave needs to know of the first."""
+
+    seed: int
+    n_sites: int
+    languages: list[str]
+    faults: dict[int, str]
+    states: dict[int, str]
+    moved_to: dict[int, int]
+    profiles: dict[int, dict[str, int]]
+    cp1251: set[int]
+    undeclared: set[int]
+    runtime: set[int]
+    cloudflare: set[int]
+    idents: list[dict]
+
+    @property
+    def healthy(self) -> list[int]:
+        """Indices of the working company websites (no fault, no state)."""
+        return sorted(self.profiles)
+
+
+def plan_market(n_sites: int = 320, seed: int = 2016, vocab: dict | None = None) -> MarketPlan:
+    """The draws of a market of ``n_sites`` (see :class:`MarketPlan`); same seed, same plan."""
+    vocab = vocab or load_vocabulary()
     cal = vocab["calibration"]
     rng = random.Random(seed)
     indices = list(range(n_sites))
@@ -772,15 +801,58 @@ def generate_market(out_dir: Path, n_sites: int = 320, seed: int = 2016) -> Mark
     undeclared = quota(rng, [i for i in healthy if i not in cp1251], cal["undeclared_charset_share"])
     runtime = quota(rng, [i for i in healthy if profiles[i]["chat"]], cal["runtime_chat_share"])
     cloudflare = quota(rng, [i for i in healthy if profiles[i]["email"]], cal["cloudflare_email_share"])
-
     used: set[str] = set()
+    idents = [_identity(rng, vocab, languages[i], used) for i in indices]
+    return MarketPlan(seed, n_sites, languages, faults, states, moved_to, profiles, cp1251, undeclared, runtime,
+                      cloudflare, idents)
+
+
+def fault_files(slug: str, fault: str, brand: str, cal: dict) -> dict[str, bytes]:
+    """The files a faulty site still has on disk: a minimal page (served after its fault) and robots.txt."""
+    files = {}
+    if fault in cal["faults_with_page"]:
+        files[f"sites/{slug}/index.html"] = (
+            f"<!doctype html>\n{MARKER}\n<html><head><meta charset=\"utf-8\"><title>{brand}</title>"
+            f"</head><body><h1>{brand}</h1></body></html>\n").encode()
+    if fault == "robots_deny":
+        files[f"sites/{slug}/robots.txt"] = b"User-agent: *\nDisallow: /\n"
+    return files
+
+
+def write_files(out_dir: Path, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        target = out_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def truth_frame(rows: list[dict]) -> pd.DataFrame:
+    """truth.csv's rows as a frame: channels nullable 0/1 (empty for a site with nothing to find)."""
+    frame = pd.DataFrame(rows, columns=TRUTH_COLUMNS)
+    for ch in CHANNELS:
+        frame[ch] = frame[ch].astype("Int64")
+    return frame
+
+
+def write_tables(out_dir: Path, truth: pd.DataFrame, companies: pd.DataFrame) -> None:
+    truth.to_csv(out_dir / TRUTH, index=False, encoding="utf-8", lineterminator="\n")
+    companies.to_csv(out_dir / COMPANIES, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def generate_market(out_dir: Path, n_sites: int = 320, seed: int = 2016) -> Market:
+    """Write a SYNTHETIC market of ``n_sites`` sites under ``out_dir``; same seed, same bytes."""
+    out_dir = Path(out_dir)
+    vocab = load_vocabulary()
+    cal = vocab["calibration"]
+    plan = plan_market(n_sites, seed, vocab)
+    faults, states, moved_to, profiles = plan.faults, plan.states, plan.moved_to, plan.profiles
     entries, truth, files = [], [], {}
     turns: dict[tuple[str, str], int] = {}  # (state, language) -> sites dealt so far
-    for i in indices:
-        ident = _identity(rng, vocab, languages[i], used)
+    for i, ident in enumerate(plan.idents):
+        ident = dict(ident)
         slug = ident["slug"]
         entry = {k: ident[k] for k in ("slug", "name", "city", "segment", "language")}
-        entry.update(encoding="cp1251" if i in cp1251 else "utf-8", fault=faults.get(i), render_only=[],
+        entry.update(encoding="cp1251" if i in plan.cp1251 else "utf-8", fault=faults.get(i), render_only=[],
                      domain=ident["domain"], state=states.get(i))
         ident["encoding"] = entry["encoding"]
         row = {"slug": slug, **dict.fromkeys(CHANNELS), "chat_vendor": "", "render_only": "", "notes": ""}
@@ -799,15 +871,11 @@ def generate_market(out_dir: Path, n_sites: int = 320, seed: int = 2016) -> Mark
         elif i in faults:
             fault = faults[i]
             row["notes"] = f"fault: {fault}"
-            if fault in cal["faults_with_page"]:
-                files[f"sites/{slug}/index.html"] = (
-                    f"<!doctype html>\n{MARKER}\n<html><head><meta charset=\"utf-8\"><title>{ident['brand']}</title>"
-                    f"</head><body><h1>{ident['brand']}</h1></body></html>\n").encode()
-            if fault == "robots_deny":
-                files[f"sites/{slug}/robots.txt"] = b"User-agent: *\nDisallow: /\n"
+            files.update(fault_files(slug, fault, ident["brand"], cal))
             entry.update(layout=None, pages={}, values={})
         else:
-            flags = {"runtime_chat": i in runtime, "cloudflare": i in cloudflare, "undeclared_charset": i in undeclared}
+            flags = {"runtime_chat": i in plan.runtime, "cloudflare": i in plan.cloudflare,
+                     "undeclared_charset": i in plan.undeclared}
             builder = SiteBuilder(ident, profiles[i], flags, vocab, random.Random(f"{seed}/{i}/{slug}"))
             for path, data in builder.build().items():
                 files[f"sites/{slug}/{path}"] = data
@@ -822,24 +890,18 @@ def generate_market(out_dir: Path, n_sites: int = 320, seed: int = 2016) -> Mark
         entries[i]["moved_to"] = entries[target]["slug"]
         truth[i]["notes"] = f"moved: redirects (301) to the site of {entries[target]['slug']}, another company"
 
-    truth_frame = pd.DataFrame(truth, columns=TRUTH_COLUMNS)
-    for ch in CHANNELS:
-        truth_frame[ch] = truth_frame[ch].astype("Int64")
+    truth_table = truth_frame(truth)
     companies = pd.DataFrame([{**{k: e[k] for k in COMPANY_COLUMNS if k in e}} for e in entries],
                              columns=COMPANY_COLUMNS)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for rel, data in files.items():
-        target = out_dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+    write_files(out_dir, files)
     meta = {"synthetic": True, "generator": "chanaudit.demo.market", "seed": seed, "n_sites": n_sites,
             "note": "SYNTHETIC websites of invented companies for demos and tests; not real data.",
-            "calibration": {"channels": TARGETS, "joint": JOINT}, "realised": realised_shares(truth_frame),
+            "calibration": {"channels": TARGETS, "joint": JOINT}, "realised": realised_shares(truth_table),
             "sites": entries}
     (out_dir / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    truth_frame.to_csv(out_dir / TRUTH, index=False, encoding="utf-8", lineterminator="\n")
-    companies.to_csv(out_dir / COMPANIES, index=False, encoding="utf-8", lineterminator="\n")
-    return Market(out_dir, entries, truth_frame)
+    write_tables(out_dir, truth_table, companies)
+    return Market(out_dir, entries, truth_table)
 
 
 def realised_shares(truth: pd.DataFrame) -> dict[str, float]:
