@@ -85,8 +85,9 @@ class ParsedPage:
 
     @property
     def text_blocks(self) -> list[Any]:
-        """For each of :attr:`text_items`, its block: the nearest ancestor that is not an inline
-        element (``<span>``, ``<b>``, ``<a>``…). Text nodes of one block read as one line."""
+        """For each of :attr:`text_items`, its line: the nearest ancestor that is not an inline
+        element (``<span>``, ``<b>``, ``<a>``…), or the last ``<br>`` before the node inside it.
+        Text nodes of one line read as one line."""
         return self.walk.blocks
 
     @cached_property

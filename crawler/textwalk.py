@@ -35,7 +35,8 @@ class Walk:
     items: list[tuple[str, Any]]
     #: Was there white space (a dropped node) between this node and the one before?
     gaps: list[bool]
-    #: The node's block: its nearest ancestor that is not an :data:`INLINE` element.
+    #: The node's line: its nearest ancestor that is not an :data:`INLINE` element, or the last
+    #: ``<br>`` before it inside that ancestor (the text after a line break is a new line).
     blocks: list[Any]
     #: The tag of every element of the tree, hidden ones and those around the body included.
     tags: frozenset[str]
@@ -102,11 +103,16 @@ def texts(root: Any, hidden_tags: frozenset[str], limit: int | None = None,
     return out
 
 
-def _walk(el: Any, block: Any, add: Any, hidden_tags: frozenset[str], tags: set[str] | None) -> None:
-    """:func:`texts` below ``el``, a visible element. A module function, not a closure: a
-    closure that calls itself is a reference cycle, which kept every page's tree alive until
-    the garbage collector's next full pass. Each ``.text``/``.tail`` read decodes a new str
-    from libxml2: read once, kept."""
+def _walk(el: Any, block: Any, add: Any, hidden_tags: frozenset[str], tags: set[str] | None) -> Any:
+    """:func:`texts` below ``el``, a visible element; returns the line the walk ends on. A module
+    function, not a closure: a closure that calls itself is a reference cycle, which kept every
+    page's tree alive until the garbage collector's next full pass. Each ``.text``/``.tail`` read
+    decodes a new str from libxml2: read once, kept.
+
+    ``block`` is the line the text belongs to: the nearest non-inline element, or the last ``<br>``
+    inside it, since the text after a line break is a new line (``+7 495 538-87-87<br>8 800
+    885-19-85`` are two numbers, not one run of digits). A ``<br>`` inside an inline element starts
+    the new line for the text after that element too, so an inline child hands its line back."""
     text = el.text
     if text:
         add((text, el, block))
@@ -115,10 +121,15 @@ def _walk(el: Any, block: Any, add: Any, hidden_tags: frozenset[str], tags: set[
         if tag.__class__ is str:  # not a comment
             if tags is not None:
                 tags.add(tag)
-            if tag not in hidden_tags:
-                inner = child if tag not in INLINE else block
+            if tag == "br":
+                block = child
+            elif tag not in hidden_tags:
+                inline = tag in INLINE
+                inner = block if inline else child
                 if len(child):
-                    _walk(child, inner, add, hidden_tags, tags)
+                    ended = _walk(child, inner, add, hidden_tags, tags)
+                    if inline:
+                        block = ended
                 else:
                     text = child.text
                     if text:
@@ -128,6 +139,7 @@ def _walk(el: Any, block: Any, add: Any, hidden_tags: frozenset[str], tags: set[
         text = child.tail
         if text:
             add((text, el, block))
+    return block
 
 
 def _block_of(el: Any) -> Any:

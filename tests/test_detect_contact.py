@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chanaudit.crawler.detectors import email, phone
+from chanaudit.crawler.detectors import detect, email, phone
 from chanaudit.crawler.detectors.email import decode_cfemail
 from chanaudit.crawler.page import Page, ParsedPage
 
@@ -344,3 +344,25 @@ def test_a_plus_before_a_national_number():
     assert phones("<p>+315-338-3592 / +215-595-623-6326</p>", url="https://firm.com/", lang="en") == {"+13153383592"}
     assert phones("<p>Тел.: +8 (800) 555-35-35</p>") == {"+78005553535"}
     assert phones("<p>+7 (495) 123-45-67</p>") == {"+74951234567"}, "a valid number keeps its country code"
+
+
+@pytest.mark.parametrize("html, expected", [
+    # two numbers on two lines of one block: one run of digits before, none found
+    ('<p>Телефоны: +7 (495) 538-87-87<br> 8 800 885-19-85</p>', {"+74955388787", "+78008851985"}),
+    ('<p>+7 (495) 538-87-87<br/>8 (800) 885-19-85</p>', {"+74955388787", "+78008851985"}),
+    # the line break inside an inline element ends the line for the text after that element too
+    ('<p><b>Тел.: +7 (495) 538-87-87<br></b>8 800 885-19-85</p>', {"+74955388787", "+78008851985"}),
+    # a number split across inline elements on one line is still one number
+    ('<p>Тел.: <span>+7 (863)</span> 267-85-37<br>Пн-Пт 9-18</p>', {"+78632678537"}),
+])
+def test_a_line_break_separates_numbers(html, expected):
+    """SYNTHETIC snippets: text after <br> is a new line (the phone matcher never crosses one)."""
+    found = {ev.value for ev in detect(Page("https://firm.ru/", f"<html lang='ru'><body>{html}</body></html>"))
+             if ev.channel == "phone"}
+    assert found == expected
+
+
+def test_an_address_split_by_a_line_break_is_not_glued():
+    html = "<html><body><p>info<br>@firm.ru</p><p>sales<span>@</span>firm.ru</p></body></html>"  # SYNTHETIC
+    found = {ev.value for ev in detect(Page("https://firm.ru/", html)) if ev.channel == "email"}
+    assert "sales@firm.ru" in found and "info@firm.ru" not in found
