@@ -14,6 +14,7 @@ from __future__ import annotations
 import subprocess
 from urllib.parse import urlsplit
 
+from chanaudit.crawler import render
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.resolver import Resolutions, first_non_public
 
@@ -22,11 +23,11 @@ ABORT_TYPES = frozenset({"image", "media", "font", "stylesheet"})
 
 
 class BrowserPolicy:
-    """In the browser: no images, fonts, media or stylesheets. From other hosts only scripts,
-    and only with ``--third-party-scripts`` (tag managers and widget loaders that inject a
-    chat) and only from public addresses unless ``--allow-private``; frames and navigations to
-    other hosts are held to the same address rule as the crawl. (Redirects, pop-ups and
-    workers never come here: the browser proxy holds them to the rule.)
+    """In the browser: no images, fonts, media or stylesheets. From other hosts: frames and
+    navigations, and with ``--third-party-scripts`` scripts (tag managers and widget loaders that
+    inject a chat) — only from public addresses unless ``--allow-private``, and never from the
+    analytics and ad hosts of ``signatures/render.yaml`` (``blocked``). (Redirects, pop-ups and
+    workers never come here: the browser proxy holds them to the address rule.)
 
     Called by scrapy-playwright with each Playwright request; True aborts it."""
 
@@ -57,6 +58,8 @@ class BrowserPolicy:
         if not page_url.startswith("http") or target.netloc == urlsplit(page_url).netloc:
             return False  # the audited page and its own host (already past the address guard)
         if target.scheme not in ("http", "https"):
+            return True
+        if render.blocked(request.url):
             return True
         if not request.is_navigation_request() and not (
                 self.third_party_scripts and request.resource_type == "script"):

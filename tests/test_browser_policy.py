@@ -68,3 +68,14 @@ def test_each_crawl_hands_its_own_policy_to_scrapy_playwright():
     assert (loose.third_party_scripts, loose.allow_private) == (True, True)
     assert aborted(strict, request("http://127.0.0.1:8080/x.js")) and not aborted(loose, request("http://127.0.0.1:8080/x.js"))
     assert "PLAYWRIGHT_ABORT_REQUEST" not in crawl_settings(AuditConfig(render="never"))
+
+
+def test_analytics_and_ad_hosts_stay_blocked_with_third_party_scripts():
+    policy = BrowserPolicy(third_party_scripts=True, allow_private=True)  # no DNS asked: the list decides first
+    for url in ("https://mc.yandex.ru/metrika/tag.js", "https://www.google-analytics.com/analytics.js",
+                "https://www.googletagmanager.com/gtag/js?id=G-1", "https://connect.facebook.net/en_US/fbevents.js"):
+        assert aborted(policy, request(url)), url
+    assert aborted(policy, request("https://googleads.g.doubleclick.net/pagead/x", "document", navigation=True))
+    assert not aborted(policy, request("https://www.googletagmanager.com/gtm.js?id=GTM-X"))  # the tag manager runs
+    assert not aborted(policy, request("https://code.jivo.ru/widget/abc"))
+    assert not aborted(policy, request("https://firm.ru/metrika-like/own.js"))  # the page's own host: always
