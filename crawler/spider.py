@@ -17,7 +17,7 @@ from scrapy.http import TextResponse
 
 from chanaudit.core.contract import CHANNELS, MOVED, Evidence, site_channels
 from chanaudit.crawler import states
-from chanaudit.crawler.browser import RenderWatch
+from chanaudit.crawler.browser import BrowserPolicy, RenderWatch
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.decoding import decode_html, is_html
 from chanaudit.crawler.detectors import detect, scriptfiles
@@ -43,6 +43,7 @@ class PageRecord:
     state: str = ""  # challenge, parked, placeholder, empty: what this page showed (crawler/states.py)
     state_rule: str = ""
     state_evidence: str = ""
+    requests: int | None = None  # a rendered page: the requests it attempted (crawler/browser.py, RenderWatch)
 
     def mark(self, match: states.StateMatch) -> None:
         self.state, self.state_rule, self.state_evidence = match.status, match.rule, match.evidence_text
@@ -152,11 +153,13 @@ class AuditSpider(scrapy.Spider):
         if render:
             from scrapy_playwright.page import PageMethod
 
-            watch = RenderWatch()
+            policy = self.crawler.settings.get("PLAYWRIGHT_ABORT_REQUEST")
+            watch = RenderWatch(policy if isinstance(policy, BrowserPolicy) else None)
             meta.update({
                 "playwright": True,
                 "playwright_page_goto_kwargs": {"wait_until": "load", "timeout": self.cfg.render_timeout * 1000},
-                "playwright_page_methods": [PageMethod("wait_for_timeout", self.cfg.render_wait_ms)],
+                "playwright_page_methods": [PageMethod("wait_for_timeout", self.cfg.render_wait_ms),
+                                            PageMethod(watch.read_corners)],
                 "playwright_page_event_handlers": watch.handlers(),
                 "render_watch": watch,
             })
@@ -198,8 +201,11 @@ class AuditSpider(scrapy.Spider):
             if self._browser_refused(state, response.url, role, meta):
                 return self._next(state)
             html = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+            watch: RenderWatch = meta["render_watch"]
             page = Page(response.url, meta.get("static_html", ""), response.status, headers=headers,
-                        rendered_html=html, role=role, site_url=state.public_url, region=self.cfg.region)
+                        rendered_html=html, role=role, site_url=state.public_url, region=self.cfg.region,
+                        requests=watch.attempts, corners=watch.corners)
+            record.requests = watch.attempted
             state.rendered += 1
         else:
             if not is_html(ctype, response.body):
