@@ -27,13 +27,16 @@ ABORT_TYPES = frozenset({"image", "media", "font", "stylesheet"})
 
 class BrowserPolicy:
     """In the browser: no images, fonts, media or stylesheets. From other hosts: frames and
-    navigations, and with ``--third-party-scripts`` scripts (tag managers and widget loaders that
-    inject a chat) — only from public addresses unless ``--allow-private``, and never from the
-    analytics and ad hosts of ``signatures/render.yaml`` (``blocked``). (Redirects, pop-ups and
-    workers never come here: the browser proxy holds them to the address rule.)
+    navigations, and scripts (tag managers and widget loaders that inject a chat) unless
+    ``--no-third-party-scripts``, as a visitor's browser would run them — only from public
+    addresses unless ``--allow-private``, and never from the analytics and ad hosts of
+    ``signatures/render.yaml`` (``blocked``). (Redirects, pop-ups and workers never come here:
+    the browser proxy holds them to the address rule.)
 
     Called by scrapy-playwright with each Playwright request; True aborts it. The requests it
-    aborted are remembered (weakly) so that a page's :class:`RenderWatch` can tell them apart."""
+    aborted are remembered (weakly) so that a page's :class:`RenderWatch` can tell them apart.
+    A bare policy runs only the page's own scripts; an audit's comes from its configuration
+    (:meth:`from_config`), where third-party scripts are on by default."""
 
     def __init__(self, third_party_scripts: bool = False, allow_private: bool = False,
                  resolutions: Resolutions | None = None):

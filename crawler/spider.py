@@ -25,7 +25,7 @@ from chanaudit.crawler.failures import classify
 from chanaudit.crawler.navigation import find_targets
 from chanaudit.crawler.offsite import BrokerRedirect, OffsiteRedirect, where
 from chanaudit.crawler.page import Page, ParsedPage
-from chanaudit.crawler.render import needs_rendering
+from chanaudit.crawler.render import blocked, needs_rendering
 
 
 @dataclass
@@ -346,15 +346,21 @@ class AuditSpider(scrapy.Spider):
         return False
 
     def _rendered_empty_note(self, parsed: ParsedPage) -> str:
-        """How an empty page was seen in the browser, and whether scripts it names were not run: without
-        --third-party-scripts the browser runs only the site's own, and a bundle on a CDN stays unrun."""
-        if self.cfg.third_party_scripts:
-            return "after rendering"
+        """How an empty page was seen in the browser, and whether scripts it names from other hosts
+        ran: with --no-third-party-scripts the browser runs only the site's own, and a bundle on a CDN
+        stays unrun; with them, a bundle that did not load (its host down or unreachable) is named.
+        Analytics and ad scripts (never run) are not named."""
         host = urlsplit(parsed.url).netloc
-        foreign = sorted({urlsplit(s.src).netloc for s in parsed.scripts if s.src and urlsplit(s.src).netloc != host})
+        foreign = sorted({urlsplit(s.src).netloc for s in parsed.scripts
+                          if s.src and urlsplit(s.src).netloc != host and not blocked(s.src)})
         if not foreign:
             return "after rendering"
-        return f"after rendering; scripts from {', '.join(foreign[:3])} not run (--third-party-scripts runs them)"
+        if not self.cfg.third_party_scripts:
+            return f"after rendering; scripts from {', '.join(foreign[:3])} not run (--third-party-scripts runs them)"
+        loaded = {urlsplit(url).netloc for kind, url, outcome in parsed.page.requests
+                  if kind == "script" and outcome == "loaded"}
+        missing = [h for h in foreign if h not in loaded]
+        return f"after rendering; scripts from {', '.join(missing[:3])} did not load" if missing else "after rendering"
 
     def _home_error(self, state: SiteState, record: PageRecord, render: bool, status: int) -> bool:
         """A home page answered 401/403/429/503 and is no site state: an HTTP error as before."""

@@ -60,7 +60,8 @@ def test_each_crawl_hands_its_own_policy_to_scrapy_playwright():
     """The policy comes from the crawl's AuditConfig, in its settings: no module state, and two
     crawls with different configurations never share one."""
     with BrowserProxy(Resolutions()) as proxy:  # rendering needs the browser proxy (crawler.proxy)
-        strict = crawl_settings(AuditConfig(render="auto"), proxy=proxy)["PLAYWRIGHT_ABORT_REQUEST"]
+        strict = crawl_settings(AuditConfig(render="auto", third_party_scripts=False),
+                                proxy=proxy)["PLAYWRIGHT_ABORT_REQUEST"]
         loose = crawl_settings(AuditConfig(render="auto", third_party_scripts=True, allow_private=True),
                                proxy=proxy)["PLAYWRIGHT_ABORT_REQUEST"]
     assert load_object(strict) is strict  # what scrapy-playwright's handler does with the setting
@@ -68,6 +69,9 @@ def test_each_crawl_hands_its_own_policy_to_scrapy_playwright():
     assert (loose.third_party_scripts, loose.allow_private) == (True, True)
     assert aborted(strict, request("http://127.0.0.1:8080/x.js")) and not aborted(loose, request("http://127.0.0.1:8080/x.js"))
     assert "PLAYWRIGHT_ABORT_REQUEST" not in crawl_settings(AuditConfig(render="never"))
+    with BrowserProxy(Resolutions()) as proxy:  # an audit runs other hosts' scripts unless told not to
+        default = crawl_settings(AuditConfig(render="auto"), proxy=proxy)["PLAYWRIGHT_ABORT_REQUEST"]
+    assert (default.third_party_scripts, default.allow_private) == (True, False)
 
 
 def test_analytics_and_ad_hosts_stay_blocked_with_third_party_scripts():
