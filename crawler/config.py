@@ -38,7 +38,9 @@ class AuditConfig:
     render_wait_ms: int = 1500  # after load, for widgets injected late
     render_timeout: float = 30.0
     render_pages: int = 4  # browser pages at once
-    third_party_scripts: bool = False  # the browser may run scripts from other (public) hosts: tag managers
+    #: The browser runs scripts from other (public) hosts, as a visitor's would: tag managers and the chat
+    #: loaders they inject (analytics and ad hosts stay blocked: ``blocked`` in signatures/render.yaml).
+    third_party_scripts: bool = True
     messenger_as_chat: bool = False
     ai_chat_as_chat: bool = True  # AI chat widgets count as chat; False for human live chat alone
     count_hidden: bool = False

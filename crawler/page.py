@@ -36,6 +36,12 @@ class Page:
     #: The site's public URL when the page was fetched from a copy (a local mirror,
     #: an archive): same-site and region rules use it instead of ``url``.
     site_url: str | None = None
+    #: A rendered page's attempted requests, (resource type, URL without query, outcome), aborted
+    #: ones included (:class:`crawler.browser.RenderWatch`); () for a static page.
+    requests: tuple[tuple[str, str, str], ...] = ()
+    #: What a rendered page showed fixed in a viewport corner, by computed style
+    #: (:data:`crawler.browser.CORNERS_JS`); None when not measured.
+    corners: dict | None = None
 
 
 @dataclass(slots=True)

@@ -1,10 +1,12 @@
-"""When static HTML is not enough: the ``--render auto`` policy (vocabulary in ``signatures/render.yaml``)."""
+"""When static HTML is not enough: the ``--render auto`` policy, and the hosts the browser never
+fetches from (vocabulary in ``signatures/render.yaml``)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from functools import cache
+from urllib.parse import urlsplit
 
 from chanaudit.crawler import signatures
 from chanaudit.crawler.page import ParsedPage
@@ -19,6 +21,8 @@ class Table:
     tag_managers: re.Pattern  # one group per row: t0, t1...; over lower-cased src or code
     injectors: re.Pattern
     analytics: re.Pattern
+    blocked: re.Pattern  # over lower-case host/path, at the start, after any subdomains; group b0, b1...
+    blocked_ids: tuple[str, ...]
 
 
 def _alternation(rows: list[dict], flags: int = 0, named: bool = False) -> re.Pattern:
@@ -29,8 +33,19 @@ def _alternation(rows: list[dict], flags: int = 0, named: bool = False) -> re.Pa
 @cache
 def table() -> Table:
     data = signatures.load("render")
+    blocked = "|".join(f"(?P<b{i}>{row['pattern']})" for i, row in enumerate(data["blocked"]))
     return Table(tuple(row["id"] for row in data["tag_managers"]), _alternation(data["tag_managers"], named=True),
-                 _alternation(data["injectors"], re.I), _alternation(data["analytics"], re.I))
+                 _alternation(data["injectors"], re.I), _alternation(data["analytics"], re.I),
+                 re.compile(rf"(?:[^/]*\.)?(?:{blocked})"), tuple(row["id"] for row in data["blocked"]))
+
+
+def blocked(url: str) -> str | None:
+    """The id of the ``blocked`` row (analytics, ads) that keeps the browser from fetching ``url``,
+    or None. Only the host and path are read, lower-cased."""
+    parts = urlsplit(url)
+    t = table()
+    m = t.blocked.match(f"{(parts.hostname or '').lower()}{(parts.path or '/').lower()}")
+    return t.blocked_ids[int(m.lastgroup[1:])] if m else None
 
 
 def needs_rendering(page: ParsedPage, evidence=None) -> str | None:

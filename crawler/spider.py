@@ -17,7 +17,7 @@ from scrapy.http import TextResponse
 
 from chanaudit.core.contract import CHANNELS, MOVED, Evidence, site_channels
 from chanaudit.crawler import states
-from chanaudit.crawler.browser import RenderWatch
+from chanaudit.crawler.browser import BrowserPolicy, RenderWatch
 from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.decoding import decode_html, is_html
 from chanaudit.crawler.detectors import detect, scriptfiles
@@ -25,7 +25,7 @@ from chanaudit.crawler.failures import classify
 from chanaudit.crawler.navigation import find_targets
 from chanaudit.crawler.offsite import BrokerRedirect, OffsiteRedirect, where
 from chanaudit.crawler.page import Page, ParsedPage
-from chanaudit.crawler.render import needs_rendering
+from chanaudit.crawler.render import blocked, needs_rendering
 
 
 @dataclass
@@ -43,6 +43,7 @@ class PageRecord:
     state: str = ""  # challenge, parked, placeholder, empty: what this page showed (crawler/states.py)
     state_rule: str = ""
     state_evidence: str = ""
+    requests: int | None = None  # a rendered page: the requests it attempted (crawler/browser.py, RenderWatch)
 
     def mark(self, match: states.StateMatch) -> None:
         self.state, self.state_rule, self.state_evidence = match.status, match.rule, match.evidence_text
@@ -152,11 +153,13 @@ class AuditSpider(scrapy.Spider):
         if render:
             from scrapy_playwright.page import PageMethod
 
-            watch = RenderWatch()
+            policy = self.crawler.settings.get("PLAYWRIGHT_ABORT_REQUEST")
+            watch = RenderWatch(policy if isinstance(policy, BrowserPolicy) else None)
             meta.update({
                 "playwright": True,
                 "playwright_page_goto_kwargs": {"wait_until": "load", "timeout": self.cfg.render_timeout * 1000},
-                "playwright_page_methods": [PageMethod("wait_for_timeout", self.cfg.render_wait_ms)],
+                "playwright_page_methods": [PageMethod("wait_for_timeout", self.cfg.render_wait_ms),
+                                            PageMethod(watch.read_corners)],
                 "playwright_page_event_handlers": watch.handlers(),
                 "render_watch": watch,
             })
@@ -198,8 +201,11 @@ class AuditSpider(scrapy.Spider):
             if self._browser_refused(state, response.url, role, meta):
                 return self._next(state)
             html = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+            watch: RenderWatch = meta["render_watch"]
             page = Page(response.url, meta.get("static_html", ""), response.status, headers=headers,
-                        rendered_html=html, role=role, site_url=state.public_url, region=self.cfg.region)
+                        rendered_html=html, role=role, site_url=state.public_url, region=self.cfg.region,
+                        requests=watch.attempts, corners=watch.corners)
+            record.requests = watch.attempted
             state.rendered += 1
         else:
             if not is_html(ctype, response.body):
@@ -340,15 +346,21 @@ class AuditSpider(scrapy.Spider):
         return False
 
     def _rendered_empty_note(self, parsed: ParsedPage) -> str:
-        """How an empty page was seen in the browser, and whether scripts it names were not run: without
-        --third-party-scripts the browser runs only the site's own, and a bundle on a CDN stays unrun."""
-        if self.cfg.third_party_scripts:
-            return "after rendering"
+        """How an empty page was seen in the browser, and whether scripts it names from other hosts
+        ran: with --no-third-party-scripts the browser runs only the site's own, and a bundle on a CDN
+        stays unrun; with them, a bundle that did not load (its host down or unreachable) is named.
+        Analytics and ad scripts (never run) are not named."""
         host = urlsplit(parsed.url).netloc
-        foreign = sorted({urlsplit(s.src).netloc for s in parsed.scripts if s.src and urlsplit(s.src).netloc != host})
+        foreign = sorted({urlsplit(s.src).netloc for s in parsed.scripts
+                          if s.src and urlsplit(s.src).netloc != host and not blocked(s.src)})
         if not foreign:
             return "after rendering"
-        return f"after rendering; scripts from {', '.join(foreign[:3])} not run (--third-party-scripts runs them)"
+        if not self.cfg.third_party_scripts:
+            return f"after rendering; scripts from {', '.join(foreign[:3])} not run (--third-party-scripts runs them)"
+        loaded = {urlsplit(url).netloc for kind, url, outcome in parsed.page.requests
+                  if kind == "script" and outcome == "loaded"}
+        missing = [h for h in foreign if h not in loaded]
+        return f"after rendering; scripts from {', '.join(missing[:3])} did not load" if missing else "after rendering"
 
     def _home_error(self, state: SiteState, record: PageRecord, render: bool, status: int) -> bool:
         """A home page answered 401/403/429/503 and is no site state: an HTTP error as before."""

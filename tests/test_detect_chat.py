@@ -162,3 +162,90 @@ def test_every_chat_finding_has_a_kind():
     kinds = {(e.channel, e.value): chat_kind(e) for e in found if e.channel in ("chat", "messenger", "callback")}
     assert kinds == {("chat", "jivo"): "live_chat", ("messenger", "telegram"): "messenger",
                      ("callback", "envybox-callback"): "callback", ("chat", "docsbot"): "ai_chat"}
+
+
+# --- a rendered page's attempted requests (crawler/browser.py, RenderWatch) -------------------------
+def rendered(body: str = "<p>Firm</p>", requests=(), corners=None, url: str = "https://firm.ru/") -> ParsedPage:
+    html = f"<html><body>{body}</body></html>"
+    return ParsedPage(Page(url, html, rendered_html=html, requests=tuple(requests), corners=corners))
+
+
+def found(p: ParsedPage) -> list[tuple[str, str, str, str, str]]:
+    return [(e.channel, e.value, e.rule, e.method, e.detail) for e in chat.detect(p)
+            if e.channel in ("chat", "messenger", "callback")]
+
+
+@pytest.mark.parametrize("kind,url,outcome", [
+    ("script", "https://code.jivo.ru/widget/AbCd12", "blocked"),  # aborted by the browser: still the page's ask
+    ("script", "https://code-ya.jivosite.com/widget.js", "failed: net::ERR_NAME_NOT_RESOLVED"),
+    ("document", "https://code.jivosite.com/script/widget/AbCd12", "loaded"),
+    ("xhr", "https://api.jivosite.com/1/x", "loaded"),  # the widget's call home, on the vendor's own domain
+])
+def test_an_attempted_request_to_a_vendor_is_evidence(kind, url, outcome):
+    assert found(rendered(requests=[(kind, url, outcome)])) == [
+        ("chat", "jivo", "chat.jivo", "attempted_request", f"live_chat; attempted {kind} request, {outcome}")]
+
+
+@pytest.mark.parametrize("kind", ["image", "stylesheet", "font", "media", "other", "ping"])
+def test_a_vendor_logo_or_style_is_no_widget(kind):
+    assert found(rendered(requests=[(kind, "https://www.jivo.ru/img/logo.svg", "blocked")])) == []
+
+
+def test_attempts_add_only_what_the_markup_does_not_show():
+    body = '<script src="https://code.jivo.ru/widget/AbCd12"></script>'
+    requests = [("script", "https://code.jivo.ru/widget/AbCd12", "blocked"),
+                ("script", "https://static.getbutton.io/widget/bundle.js?", "blocked")]
+    assert found(rendered(body, requests)) == [
+        ("chat", "jivo", "chat.jivo", "script_src", "live_chat"),
+        ("messenger", "messenger-widget", "messenger.messenger-widget", "attempted_request",
+         "messenger; attempted script request, blocked")]
+
+
+def test_the_generic_loader_rule_reads_attempted_third_party_scripts_and_frames():
+    assert found(rendered(requests=[("script", "https://cdn.newvendor.io/livechat/loader.js", "blocked")])) == [
+        ("chat", "cdn.newvendor.io", "chat.generic_loader", "attempted_request",
+         "live_chat; attempted script request, blocked")]
+    assert found(rendered(requests=[("document", "https://bots.acme.ai/frame", "loaded")]))[0][4].startswith("ai_chat")
+    for request in [("script", "https://firm.ru/js/chat.js", "loaded"),  # the site's own file
+                    ("xhr", "https://api.newvendor.io/livechat/messages", "loaded"),  # not a loader
+                    ("script", "https://www.google.com/recaptcha/api.js", "loaded")]:
+        assert found(rendered(requests=[request])) == [], request
+    # a vendor row found on the page leaves the generic rule out
+    assert [f[1] for f in found(rendered('<script src="https://embed.tawk.to/a/b"></script>',
+                                         [("script", "https://chat.other.io/x.js", "loaded")]))] == ["tawk"]
+
+
+# --- chat.generic_launcher by computed style (crawler/browser.py, CORNERS_JS) --------------------
+def corner(text: str = "", **kw) -> dict:
+    return {"tag": "div", "id": "", "cls": "", "text": text, "labels": [], "frames": [], "hrefs": [],
+            "box": [1146, 654, 110, 42], **kw}
+
+
+@pytest.mark.parametrize("c,kind", [
+    (corner("Чат с нами"), "live_chat"),
+    (corner("", labels=["Ask AI"]), "ai_chat"),
+    (corner("", tag="iframe", labels=["Chat widget"], frames=["https://w.unknown.io/x"]), "live_chat"),
+    (corner("", cls="support-chat-bubble"), "live_chat"),
+    (corner("", tag="live-chat"), "live_chat"),
+])
+def test_a_corner_the_browser_reported(c, kind):
+    assert found(rendered(corners={"width": 1280, "height": 720, "corners": [c]})) == [
+        ("chat", "launcher", "chat.generic_launcher", "corner", kind)]
+
+
+@pytest.mark.parametrize("c", [
+    corner("Chat with us", hrefs=["https://wa.me/79001234567"]),  # a messenger button
+    corner("Позвонить", hrefs=["tel:+79001234567"]),
+    corner("Чат с менеджером и длинный текст " * 5),  # a panel or a banner
+    corner("Наверх"),  # back to top
+])
+def test_corner_controls(c):
+    assert [f for f in found(rendered(corners={"width": 1280, "height": 720, "corners": [c]})) if f[0] == "chat"] == []
+
+
+def test_computed_corners_replace_inline_styles_once_read():
+    """An inline-styled launcher that the browser did not see in a corner (hidden, zero-sized) is no
+    launcher; a page whose corners were not read keeps the inline-style rule."""
+    body = LAUNCHER.format("Чат")
+    assert found(rendered(body, corners={"width": 1280, "height": 720, "corners": []})) == []
+    assert [f[3] for f in found(rendered(body))] == ["dom"]

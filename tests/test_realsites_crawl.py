@@ -12,7 +12,7 @@ from chanaudit.crawler.detectors import scriptfiles
 from chanaudit.crawler.runner import run_audit
 from chanaudit.demo.server import Site, SiteServer
 from tests import quality, realsites
-from tests.conftest import write_sites_csv
+from tests.conftest import requires_chromium, write_sites_csv
 
 pytestmark = [pytest.mark.slow, realsites.skip_unless_available()]
 
@@ -56,3 +56,30 @@ def test_realsites_through_the_crawler(tmp_path, capsys):
     # the one-click rule on a site whose channels are all one click away (tom-knows-tech)
     tkt = frame[frame["slug"] == "en-tom-knows-tech"].iloc[0]
     assert tkt["email"] == 1 and tkt["form"] == 1
+
+
+@pytest.mark.browser
+@requires_chromium
+def test_realsites_rendered_through_the_crawler(tmp_path, capsys):
+    """The same sites with --render auto: the rendered pages' rules (attempted requests, corners by
+    computed style) held to the same floors. Third-party scripts off: the saved pages name real hosts,
+    and no test asks them (benchmarks/gate_render.py measures them on, offline)."""
+    sites = realsites.load()
+    with SiteServer([Site(s.slug, root=s.directory) for s in sites]) as server:
+        rows = [{"url": server.url(s.slug), "domain": s.domain, "slug": s.slug} for s in sites]
+        result = run_audit(write_sites_csv(tmp_path / "realsites.csv", rows), tmp_path / "out", AuditConfig(
+            render="auto", third_party_scripts=False, allow_private=True, delay=0, timeout=10))
+    frame = read_csv(tmp_path / "out" / "sites.csv")
+    assert (frame["status"] == "ok").all(), frame[frame["status"] != "ok"][["slug", "status_detail"]]
+    assert result.manifest["pages_rendered"] >= 10 and result.manifest["rendering"]["render_errors"] == 0
+    truth = {s.slug: s.labels for s in sites}
+    found = {r["slug"]: {ch: int(r[ch]) for ch in CHANNELS} for _, r in frame.iterrows()}
+    metrics = quality.score(truth, found)
+    pages = read_csv(tmp_path / "out" / "pages.csv")
+    rendered = pages[pages["rendered"] == 1]
+    assert (rendered["requests"] >= 0).all() and rendered["requests"].max() > 0  # every rendered page counted
+    title = f"realsites through the crawler, --render auto ({len(truth)} sites, {len(rendered)} pages rendered)"
+    with capsys.disabled():
+        print(f"\n{quality.table(metrics, title)}")
+    below = quality.below(metrics, "crawler")
+    assert not below, "\n".join(below + quality.mismatches(truth, found))

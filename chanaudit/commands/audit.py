@@ -35,9 +35,10 @@ def audit(
         help="The browser that renders pages (default /usr/bin/chromium, Debian's chromium). Without it, "
              "--render auto or always stops with an error before crawling."),
     third_party_scripts: bool = typer.Option(
-        False, "--third-party-scripts",
-        help="When rendering, let the browser run scripts from other public hosts (tag managers, widget "
-             "loaders): finds chats injected through Google Tag Manager. Off: only the site's own scripts."),
+        True, "--third-party-scripts/--no-third-party-scripts",
+        help="When rendering, the browser runs scripts from other public hosts as a visitor's would (tag "
+             "managers, widget loaders: chats injected through Google Tag Manager); analytics and ad hosts stay "
+             "blocked. --no-third-party-scripts: only the site's own scripts (attempts are still evidence)."),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow targets on private/loopback addresses (tests, intranets)."),
     concurrency: int = typer.Option(32, "--concurrency", help="Requests in flight overall."),
     per_site: int = typer.Option(1, "--per-site", help="Requests in flight per site."),

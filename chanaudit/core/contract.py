@@ -55,7 +55,7 @@ EVIDENCE_COLUMNS: tuple[str, ...] = (
 #: Columns of ``pages.csv``: one row per page fetched.
 PAGE_COLUMNS: tuple[str, ...] = (
     "site_id", "url", "role", "depth", "http_status", "bytes", "content_type", "rendered", "elapsed_ms", "error",
-    "state", "state_rule", "state_evidence",
+    "state", "state_rule", "state_evidence", "requests",
 )
 
 SNIPPET_LEN = 160

@@ -5,17 +5,20 @@ inline loader (vendor URL quoted, percent-encoded or written by
 ``document.write``; JS comments removed first, so a commented-out loader does
 not count), a JS global set inline, a DOM element (mostly in rendered DOM), or
 the code of a same-site script file the crawler fetched (:func:`detect_code`,
-a loader kept in ``js/livechat.js``). HTML comments are never part of the
-parsed views.
+a loader kept in ``js/livechat.js``), or — on a rendered page — the URL of a
+request the page attempted, aborted or not (method ``attempted_request``: a
+loader injected by a tag manager, a script that removed itself, a widget's
+calls home). HTML comments are never part of the parsed views.
 
 Each finding records its kind in ``detail`` (``live_chat``, ``ai_chat``,
 ``messenger``, ``callback``): AI chat is chat (``--no-ai-chat-as-chat`` for a
 sensitivity run), messenger buttons are channel ``messenger`` and callback
 widgets channel ``callback``, never chat. Where no vendor row fires, two
 vendor-agnostic rules look for widgets no table knows: a third-party loader
-whose host or path names a chat (``chat.generic_loader``) and, in a rendered
-page, a launcher fixed in a bottom corner with chat words
-(``chat.generic_launcher``).
+whose host or path names a chat (``chat.generic_loader``; also over a rendered page's attempted script and
+frame requests) and, in a rendered page, a launcher fixed in a bottom corner
+with chat words (``chat.generic_launcher``: by the computed styles the browser
+reported, method ``corner``; by inline styles when there are none).
 """
 
 from __future__ import annotations
@@ -44,6 +47,13 @@ _FIXED = re.compile(r"position\s*:\s*fixed")
 _BOTTOM = re.compile(r"(?<![-\w])bottom\s*:")
 _SIDE = re.compile(r"(?<![-\w])(?:right|left)\s*:")
 _FIXED_XPATH = "descendant-or-self::*[@style and contains(translate(@style, 'FIXED', 'fixed'), 'fixed')]"
+ATTEMPTED = "attempted_request"
+CORNER = "corner"
+#: Requests of a widget's code that say the widget is there: its loader, its frames, its calls home.
+#: Images, fonts, styles and media are not (a vendor's logo on a page is no widget), nor prefetches.
+_ATTEMPT_KINDS = frozenset({"script", "document", "xhr", "fetch", "eventsource", "websocket"})
+#: What the vendor-agnostic loader rule reads among them, as it reads <script src> and <iframe src>.
+_LOADER_KINDS = frozenset({"script", "document"})
 
 
 @dataclass(frozen=True)
@@ -233,11 +243,19 @@ def detect(page: ParsedPage) -> list[Evidence]:
     for link in page.links:
         if link.href and (m := match(link.href)):
             found.add(t.rows[int(m.lastgroup[1:])], "link", element_snippet(link.element))
+    requests = page.page.requests
+    if requests:
+        _attempted(requests, t, found)
     if not found.chat:
         _generic_loaders(page, [s for s in sources if s[1] not in known], [f for f in frames if f[1] not in known],
                          inline, t, found)
+    if not found.chat and requests:
+        _generic_attempted(page, requests, t, found)
     if not found.chat and page.rendered:
-        _launcher(page, t, found)
+        if page.page.corners is not None:  # what the browser computed
+            _corners(page.page.corners, t, found)
+        else:
+            _launcher(page, t, found)
     return found.out
 
 
@@ -276,7 +294,7 @@ def _code_urls(code: str) -> list[tuple[str, str, re.Match]]:
     return [(m.group(1), m.group(2) or "/", m) for m in _CODE_URL.finditer(code)]
 
 
-def _generic_url(host: str, path: str, method: str, snippet: str, t: Table, found: _Found) -> None:
+def _generic_url(host: str, path: str, method: str, snippet: str, t: Table, found: _Found, note: str = "") -> None:
     """A script URL in loader code: its vendor's row when a row's ``hosts`` serve it, else
     chat.generic_loader when the host or path of the third-party loader names a chat."""
     in_code = method in ("inline_script", "script_file")
@@ -289,7 +307,7 @@ def _generic_url(host: str, path: str, method: str, snippet: str, t: Table, foun
     if not words & g.words or g.not_hosts.search(host) or g.not_paths.search(path):
         return
     kind = "ai_chat" if words & g.ai_words else "live_chat"
-    found.emit("chat", host, method, "chat.generic_loader", kind, snippet)
+    found.emit("chat", host, method, "chat.generic_loader", kind + note, snippet)
 
 
 def _generic_loaders(page: ParsedPage, sources, frames, inline, t: Table, found: _Found) -> None:
@@ -313,23 +331,82 @@ def _corner(style: str) -> bool:
     return bool(_FIXED.search(style) and _BOTTOM.search(style) and _SIDE.search(style))
 
 
-def _launcher(page: ParsedPage, t: Table, found: _Found) -> None:
-    """chat.generic_launcher: a rendered element fixed in a bottom corner that names a chat."""
+def _launcher_kind(text: str, labels: list[str], marks: list[str], hrefs: list[str], t: Table) -> str | None:
+    """The kind of chat a corner element names (``live_chat``, ``ai_chat``), or None: its short
+    text, labels (title, aria-label…) or marks (id, class, tag) hold a chat word, and it holds no
+    messenger, ``tel:`` or ``mailto:`` link (a messenger or call button)."""
     g = t.generic
     match = t.messenger_hrefs.match
+    if any(match(h) or h.lower().startswith(("tel:", "mailto:")) for h in hrefs):
+        return None
+    text = " ".join(text.split())
+    marks_text = " ".join(marks).replace("_", " ").replace("-", " ")
+    words = " ".join([text if len(text) <= g.launcher_text else "", *labels, marks_text]).lower()
+    if not g.launcher_words.search(words):
+        return None
+    return "ai_chat" if g.launcher_ai.search(words) else "live_chat"
+
+
+def _launcher(page: ParsedPage, t: Table, found: _Found) -> None:
+    """chat.generic_launcher by inline styles (a rendered page whose computed styles were not
+    read): an element fixed in a bottom corner that names a chat."""
     for el in page.tree.xpath(_FIXED_XPATH):
         if not _corner(el.get("style") or ""):
             continue
-        if any(match(a.get("href") or "") or (a.get("href") or "").lower().startswith(("tel:", "mailto:"))
-               for a in el.iter("a")):
-            continue  # a messenger or call button
-        text = " ".join(text_of(el).split())
         labels = [el.get("title") or "", el.get("aria-label") or ""]
         labels += [f.get("title") or "" for f in el.iter("iframe")]
         labels += [b.get("aria-label") or "" for b in el.iter("button")]
-        marks = " ".join([el.get("id") or "", el.get("class") or ""]).replace("_", " ").replace("-", " ")
-        words = " ".join([text if len(text) <= g.launcher_text else "", *labels, marks]).lower()
-        if g.launcher_words.search(words):
-            kind = "ai_chat" if g.launcher_ai.search(words) else "live_chat"
+        hrefs = [a.get("href") or "" for a in el.iter("a")]
+        kind = _launcher_kind(text_of(el), labels, [el.get("id") or "", el.get("class") or ""], hrefs, t)
+        if kind:
             found.emit("chat", "launcher", "dom", "chat.generic_launcher", kind, element_snippet(el))
             return
+
+
+def _corners(corners: dict, t: Table, found: _Found) -> None:
+    """chat.generic_launcher by computed styles: what the browser reported fixed in a bottom corner
+    of the viewport (:data:`crawler.browser.CORNERS_JS`) that names a chat."""
+    for c in corners.get("corners") or ():
+        labels = [str(v) for v in c.get("labels") or ()]
+        marks = [str(c.get(k) or "") for k in ("id", "cls", "tag")]
+        kind = _launcher_kind(str(c.get("text") or ""), labels, marks, [str(h) for h in c.get("hrefs") or ()], t)
+        if kind:
+            left, top, width, height = (list(c.get("box") or ()) + [0, 0, 0, 0])[:4]
+            attrs = "".join(f' {name}="{c[key]}"' for name, key in (("id", "id"), ("class", "cls")) if c.get(key))
+            snippet = f"<{c.get('tag', '')}{attrs}> {c.get('text', '')} [fixed at {left},{top}, {width}x{height}]"
+            found.emit("chat", "launcher", CORNER, "chat.generic_launcher", kind, snippet)
+            return
+
+
+# -- a rendered page's attempted requests ---------------------------------------------
+def _attempt_note(kind: str, outcome: str) -> str:
+    return f"; attempted {kind} request, {outcome}"
+
+
+def _attempted(requests, t: Table, found: _Found) -> None:
+    """Vendor, messenger and callback rows over the URLs of the requests a rendered page attempted
+    (a loader a tag manager injected, a script that removed itself after loading, a widget's calls
+    to its vendor), the ones the browser blocked or that failed included: an attempt is the page's
+    code asking for the widget. A row already found on the page by its markup is not repeated."""
+    wanted = [(kind, url, outcome) for kind, url, outcome in requests if kind in _ATTEMPT_KINDS]
+    if not wanted:
+        return
+    lowered = [url.lower() for _kind, url, _outcome in wanted]
+    candidates = _candidates("\n".join(lowered), t)
+    have = {ev.rule for ev in found.out}
+    for (kind, url, outcome), low in zip(wanted, lowered, strict=True):
+        row = _match_urls(low, candidates, t)
+        if row is None or f"{row.channel}.{row.id}" in have:
+            continue
+        have.add(f"{row.channel}.{row.id}")
+        found.emit(row.channel, row.id, ATTEMPTED, f"{row.channel}.{row.id}", row.kind + _attempt_note(kind, outcome),
+                   f"{kind} {url} ({outcome})")
+
+
+def _generic_attempted(page: ParsedPage, requests, t: Table, found: _Found) -> None:
+    """chat.generic_loader over the third-party scripts and frames a rendered page attempted."""
+    for kind, url, outcome in requests:
+        if kind in _LOADER_KINDS and _third_party(url, page.url, page.site_url):
+            parts = urlsplit(url.lower())
+            _generic_url(parts.hostname or "", parts.path or "/", ATTEMPTED, f"{kind} {url} ({outcome})", t, found,
+                         _attempt_note(kind, outcome))
