@@ -23,7 +23,7 @@ from chanaudit.crawler.browser import BrowserPolicy
 from chanaudit.crawler.config import CHROMIUM_ARGS, AuditConfig
 from chanaudit.crawler.journal import Journal
 from chanaudit.crawler.proxy import BrowserProxy
-from chanaudit.crawler.resolver import HOSTS_ENV, PUBLIC_ENV, Resolutions
+from chanaudit.crawler.resolver import HOSTS_ENV, OFFLINE_ENV, PUBLIC_ENV, Resolutions
 
 
 def crawl_settings(cfg: AuditConfig, log_file: str | None = None, resolutions: Resolutions | None = None,
@@ -180,7 +180,7 @@ def main(job_path: str) -> int:
 
 
 def _warn_test_hooks() -> None:
-    for name in (PUBLIC_ENV, HOSTS_ENV):
+    for name in (PUBLIC_ENV, HOSTS_ENV, OFFLINE_ENV):
         if os.environ.get(name):
             logging.getLogger(__name__).warning("test hook %s=%s is set (docs/safety.md)", name, os.environ[name])
 

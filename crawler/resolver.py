@@ -14,6 +14,11 @@ Two test hooks, honoured only when set (docs/safety.md):
 - ``CHANAUDIT_TEST_HOSTS=hosts.json``: ``{"name.test": [answer, answer, ...]}``, each answer an
   address or a list of them; the n-th lookup of a name gets the n-th answer, the last one repeats.
   Only names under ``.test`` (RFC 2606) are looked up there.
+- ``CHANAUDIT_TEST_OFFLINE=1``: no name is ever sent to a DNS server, except the special-use names
+  that never leave the machine (``localhost``, ``.test``, ``.invalid``, ``.example``): every other
+  name fails as unresolvable. The test suite sets it, so that a saved real page naming
+  ``www.google.com`` in a frame, or the browser's own background requests through the proxy,
+  cannot make a test reach the internet even where the machine could.
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ from zope.interface import implementer
 
 PUBLIC_ENV = "CHANAUDIT_TEST_PUBLIC_ADDRESSES"
 HOSTS_ENV = "CHANAUDIT_TEST_HOSTS"
+OFFLINE_ENV = "CHANAUDIT_TEST_OFFLINE"
+#: RFC 6761 names the offline hook still resolves: they are answered on the machine itself.
+_LOCAL_NAMES = ("localhost", ".localhost", ".test", ".invalid", ".example")
 _LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 
 logger = logging.getLogger(__name__)
@@ -116,6 +124,8 @@ async def addresses_of(host: str, stub: HostsStub | None = None) -> list[str]:
         pass
     if stub is not None and (answer := stub.lookup(host)) is not None:
         return list(answer)
+    if os.environ.get(OFFLINE_ENV) and not host.lower().rstrip(".").endswith(_LOCAL_NAMES):
+        raise socket.gaierror(socket.EAI_NONAME, f"{host}: not looked up ({OFFLINE_ENV} is set: tests stay offline)")
     infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(info[4][0] for info in infos))
 

@@ -6,6 +6,9 @@ import pytest
 
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# No test may reach the internet: the crawler resolves no real name (crawler/resolver.py), so a saved page
+# that frames www.google.com, or the browser's own background requests, stop at the resolver.
+os.environ.setdefault("CHANAUDIT_TEST_OFFLINE", "1")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -162,3 +162,21 @@ def test_a_static_redirect_to_a_private_address_names_the_hop(tmp_path, monkeypa
     assert frame.loc[0, "status_detail"] == (f"redirect to {internal.url('/admin')}: 127.0.0.1 is a non-public "
                                              "address (use --allow-private to audit it)")
     assert internal.connections == 0
+
+
+def test_the_suite_resolves_no_real_name():
+    """The offline hook (set by tests/conftest.py for every test and the crawlers they start): a real name
+    is refused before any DNS query; special-use names, stubbed .test names and IP literals still answer."""
+    import asyncio
+    import os
+    import socket
+
+    from chanaudit.crawler.resolver import OFFLINE_ENV, HostsStub, addresses_of
+
+    assert os.environ.get(OFFLINE_ENV) == "1"
+    for name in ("www.google.com", "content-autofill.googleapis.com", "rnet.ru"):
+        with pytest.raises(socket.gaierror, match="tests stay offline"):
+            asyncio.run(addresses_of(name))
+    assert asyncio.run(addresses_of("127.0.0.2")) == ["127.0.0.2"]
+    assert asyncio.run(addresses_of("site.test", HostsStub({"site.test": ["127.0.0.2"]}))) == ["127.0.0.2"]
+    assert "127.0.0.1" in asyncio.run(addresses_of("localhost")) or "::1" in asyncio.run(addresses_of("localhost"))
