@@ -129,12 +129,12 @@ class _State:
     def drain(self) -> int:
         """Move up to :data:`BATCH` results from the server into the journal; the number moved."""
         entries = self.queue.results(self.run.run_id, BATCH)
-        lines, fresh = [], []
+        lines, fresh = [], set()
         for _entry, site_id, line in entries:
             if 0 < site_id < len(self.done) and self.wanted[site_id] and not self.done[site_id] \
                     and line.endswith(b"\n") and site_id not in fresh:
                 lines.append(line)
-                fresh.append(site_id)
+                fresh.add(site_id)
             else:
                 self.run.stats["duplicates_dropped"] += 1
         if lines and not self.journal.append(lines):

@@ -159,7 +159,8 @@ class CsvOut:
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
-        self.fh.close()
+        with contextlib.suppress(OSError):  # a full disk fails the close's flush too: the file is closed all the same
+            self.fh.close()
         self.tmp.unlink(missing_ok=True)
 
 
@@ -197,7 +198,11 @@ class ParquetOut:
         self.schema = pa.schema([(c, getattr(pa, types.get(c, "string"))()) for c in self.columns])
         self.kinds = {c: types.get(c, "string") for c in self.columns}
         self.tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-        self.writer = pq.ParquetWriter(self.tmp, self.schema, compression="zstd")
+        try:
+            self.writer = pq.ParquetWriter(self.tmp, self.schema, compression="zstd")
+        except BaseException:
+            self.tmp.unlink(missing_ok=True)
+            raise
         self.rows: list[dict] = []
 
     def write(self, row: dict) -> None:

@@ -255,17 +255,23 @@ class Queue:
         keys = RunKeys.of(run_id)
         self.call(lambda r: r.exists(keys.meta) and r.hset(keys.meta, "state", state))
 
-    def close_run(self, run_id: str) -> None:
-        """Delete the run's keys: it is complete, every result is in the coordinator's journal."""
-        keys = RunKeys.of(run_id)
+    def close_run(self, run_id: str) -> bool:
+        """Delete the run's keys: it is complete, every result is in the coordinator's journal. One try: a
+        server out of reach then leaves them (said, with how to delete them), it does not hold up the run."""
+        import redis
 
-        def do(r):
-            pipe = r.pipeline(transaction=True)
+        keys = RunKeys.of(run_id)
+        try:
+            pipe = self.client.pipeline(transaction=True)
             pipe.delete(*keys.all)
             pipe.zrem(RUNS, run_id)
             pipe.execute()
-
-        self.call(do, f"closing run {run_id}")
+            return True
+        except (redis.ConnectionError, redis.TimeoutError):
+            self.say(f"{self.safe_url}: out of reach at the end of run {run_id}; its keys are left there (delete "
+                     f"them with: redis-cli --scan --pattern 'chanaudit:{{{run_id}}}:*' | xargs redis-cli del; "
+                     f"redis-cli zrem {RUNS} {run_id})")
+            return False
 
     def enqueue(self, run_id: str, jobs: list[dict]) -> None:
         sites = RunKeys.of(run_id).sites

@@ -196,6 +196,7 @@ class WorkerOptions:
     until_empty: bool = False  # end when no open run has sites queued or under way
     chromium: str | None = None  # this machine's browser, for runs that render
     log_file: str | None = None  # the crawls' log (Scrapy's), appended
+    allow_private: bool = False  # take runs that allow private addresses (this machine's networks)
     poll: float = 1.0  # seconds between two looks at the runs when there is nothing to do
 
 
@@ -221,13 +222,23 @@ def serve(url: str, options: WorkerOptions | None = None, say=print) -> int:
         while not stop.is_set():
             run = _next_run(queue, refused)
             if run is None:
-                if options.until_empty and not _outstanding(queue):
+                if options.until_empty and not _outstanding(queue, refused):
                     say("no open run has sites queued or under way: done")
                     return 0
                 stop.wait(options.poll)
                 continue
             run_id, meta = run
-            config = AuditConfig.from_dict(json.loads(meta["config"]))
+            try:
+                config = AuditConfig.from_dict(json.loads(meta["config"]))
+            except (ValueError, TypeError) as exc:
+                refused[run_id] = f"its configuration does not read ({exc})"
+                say(f"run {run_id}: not crawled here: {refused[run_id]}")
+                continue
+            if config.allow_private and not options.allow_private:
+                refused[run_id] = ("it allows private addresses (--allow-private), and this worker was not started "
+                                   "with --allow-private: it would reach this machine's own networks")
+                say(f"run {run_id}: not crawled here: {refused[run_id]}")
+                continue
             if options.chromium:
                 config = dataclasses.replace(config, chromium=options.chromium)
             try:
@@ -260,10 +271,10 @@ def _next_run(queue: Queue, refused: dict[str, str]) -> tuple[str, dict] | None:
     return None
 
 
-def _outstanding(queue: Queue) -> bool:
-    """Some open run has sites queued or under way (a worker holding them may still die)."""
+def _outstanding(queue: Queue, refused: dict[str, str]) -> bool:
+    """Some open run this worker may crawl has sites queued or under way (a worker holding them may still die)."""
     for run_id, meta in queue.runs():
-        if meta.get("state") == "open":
+        if meta.get("state") == "open" and run_id not in refused:
             waiting, held, _ = queue.work(run_id, float(meta.get("lease", 60)))
             if waiting or held:
                 return True

@@ -146,3 +146,31 @@ def test_a_wrong_password_is_a_clear_error_without_the_password(tmp_path):
 def test_run_keys_share_one_slot():
     keys = RunKeys.of("20261127-abc")
     assert all(k.startswith("chanaudit:{20261127-abc}:") for k in keys.all) and GROUP == "workers"
+
+
+def test_the_compose_file_runs_this_checkout_s_worker():
+    """deploy/compose.yaml cannot be run here (no Docker): what it relies on is checked instead — the worker's
+    command and options exist, the URL travels in the variable the worker reads, the image copies every
+    package folder of pyproject.toml, Redis keeps its keys (noeviction) and asks for a password."""
+    import tomllib
+    from pathlib import Path
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from chanaudit.cli import app
+    from chanaudit.crawler.queue import URL_ENV
+
+    root = Path(__file__).resolve().parents[1]
+    compose = yaml.safe_load((root / "deploy" / "compose.yaml").read_text(encoding="utf-8"))
+    worker, redis = compose["services"]["worker"], compose["services"]["redis"]
+    command = worker["command"]
+    assert command[0] == "worker" and URL_ENV in worker["environment"]
+    assert worker["environment"][URL_ENV].startswith("redis://:${CHANAUDIT_REDIS_PASSWORD")
+    usage = CliRunner().invoke(app, ["worker", "--help"], env={"COLUMNS": "200"}).output
+    assert all(flag in usage for flag in command[1:] if flag.startswith("--"))
+    assert "--requirepass" in redis["command"] and "noeviction" in redis["command"]
+    dockerfile = (root / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    folders = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"].values())
+    assert all(f"COPY {folder} {folder}" in dockerfile for folder in folders)
+    assert 'ENTRYPOINT ["chanaudit"]' in dockerfile

@@ -87,8 +87,8 @@ def test_kill_9_of_a_worker_mid_run_loses_nothing(market, redis_url, tmp_path):
     out = tmp_path / "out"
     coordinator = start(*audit_args(csv_path, out, redis_url))
     wait_for(lambda: run_open(out, redis_url), what="the run to be queued")
-    victim = start("worker", redis_url, "--concurrency", "2", "--until-empty")
-    survivor = start("worker", redis_url, "--concurrency", "2", "--until-empty")
+    victim = start("worker", redis_url, "--concurrency", "2", "--until-empty", "--allow-private")
+    survivor = start("worker", redis_url, "--concurrency", "2", "--until-empty", "--allow-private")
     rid = run_id(out)
     wait_for(lambda: journaled(out) >= 3 and held_by(redis_url, rid, group_pids(victim.pid)) > 0,
              what="the victim to hold sites mid-run")
@@ -109,7 +109,7 @@ def test_resume_after_kill_9_of_the_coordinator_takes_what_arrived_meanwhile(mar
     out = tmp_path / "out"
     coordinator = start(*audit_args(csv_path, out, redis_url))
     wait_for(lambda: run_open(out, redis_url), what="the run to be queued")
-    worker = start("worker", redis_url, "--concurrency", "4")
+    worker = start("worker", redis_url, "--concurrency", "4", "--allow-private")
     try:
         wait_for(lambda: journaled(out) >= 3, what="three journaled sites")
         os.kill(coordinator.pid, signal.SIGKILL)
@@ -172,7 +172,7 @@ def test_a_worker_started_before_the_run_picks_it_up(market, redis_url, tmp_path
     server, csv_path = market
     server.latency = 0.0
     out = tmp_path / "out"
-    worker = start("worker", redis_url, "--concurrency", "4")
+    worker = start("worker", redis_url, "--concurrency", "4", "--allow-private")
     try:
         wait_for(lambda: len(redis_of(redis_url).client_list()) >= 2, what="the worker to connect")
         done = chanaudit(*audit_args(csv_path, out, redis_url))
@@ -197,3 +197,29 @@ def test_until_empty_ends_when_no_open_run_has_work(redis_url):
     assert done.returncode == 0 and "no open run" in done.output and time.monotonic() - started < 20
     assert queue.work("paused", 2.0) == (1, 0, 0)  # untouched
     assert queue.client.zrange(RUNS, 0, -1) == [b"paused"]
+    queue.open_run("private", {"render": "never", "allow_private": True}, 2.0, "t")
+    queue.enqueue("private", [{"site_id": 1, "raw": "127.0.0.1", "url": "http://127.0.0.1/", "public_url": None}])
+    done = chanaudit("worker", redis_url, "--until-empty")  # not started with --allow-private: leaves it alone
+    assert done.returncode == 0 and "run private: not crawled here: it allows private addresses" in done.output
+    assert queue.work("private", 2.0) == (1, 0, 0)
+
+
+def test_a_password_in_the_url_is_never_written(tmp_path):
+    """A run on a server with a password: not in the output, the manifest, the logs, nor any file of the folder."""
+    from tests.redisserver import RedisServer
+
+    redis = RedisServer(password="pw-7f3a9c").start()
+    sites = [Site(f"p{i}", root=FIXTURES / "sites" / "basic") for i in range(2)]
+    try:
+        with SiteServer(sites) as server:
+            csv_path = write_sites_csv(tmp_path / "in.csv", [{"url": server.url(s.name)} for s in sites])
+            out = tmp_path / "out"
+            done = chanaudit("audit", csv_path, "--out", out, "--allow-private", "--render", "never", "--delay", "0",
+                             "--queue", redis.url, "--workers", "1")
+    finally:
+        redis.stop()
+    assert done.returncode == 0, done.output
+    assert "pw-7f3a9c" not in done.output and f"redis://:***@127.0.0.1:{redis.port}/0" in done.output
+    assert AuditFolder(out).manifest()["queue"]["url"] == f"redis://:***@127.0.0.1:{redis.port}/0"
+    for path in out.iterdir():
+        assert b"pw-7f3a9c" not in path.read_bytes(), path.name

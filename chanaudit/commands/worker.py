@@ -28,6 +28,10 @@ def worker(
              "renders is left to other workers when there is none."),
     log: Path = typer.Option(None, "--log", metavar="FILE",
                              help="Append the crawls' log here (default: warnings and errors on stderr)."),
+    allow_private: bool = typer.Option(
+        False, "--allow-private",
+        help="Take runs that allow private/loopback addresses (audit --allow-private). Off: such runs are left "
+             "to other workers, so that a run cannot reach this machine's own networks."),
 ) -> None:
     """Crawl sites of any open queued audit (`chanaudit audit --queue`), with each run's own configuration."""
     from chanaudit.crawler.worker import WorkerOptions, serve
@@ -36,7 +40,7 @@ def worker(
         if not url:
             raise UserError("name the queue: chanaudit worker redis://HOST:PORT/DB (or set CHANAUDIT_QUEUE)")
         options = WorkerOptions(concurrency=concurrency, until_empty=until_empty, chromium=chromium,
-                                log_file=str(log.resolve()) if log else None)
+                                log_file=str(log.resolve()) if log else None, allow_private=allow_private)
         code = serve(url, options, say=lambda message: console.print(Text(message)))
     raise typer.Exit(code)
 
