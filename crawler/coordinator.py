@@ -64,6 +64,7 @@ class QueueRun:
     run_id: str
     lease: float = LEASE_SECONDS
     workers: int = 0  # local workers started by the coordinator
+    discard: str | None = None  # a run this one replaces (--overwrite): its keys are deleted
     stats: dict = field(default_factory=lambda: {"duplicates_dropped": 0, "queued_again": 0, "outages": 0,
                                                  "local_worker_restarts": 0})
 
@@ -82,6 +83,8 @@ def crawl(run: QueueRun, pending: list[SiteInput], done: bytearray, config: Audi
     state = _State(run, queue, journal, pending, done, wanted, job_of, config.as_dict())
     children: list[subprocess.Popen | None] = []
     try:
+        if run.discard and run.discard != run.run_id:
+            queue.close_run(run.discard)
         existed = queue.open_run(run.run_id, config.as_dict(), run.lease, _me())
         if existed:  # resumed: what is still queued stays queued; what arrived meanwhile is journaled
             state.skip = queue.queued_site_ids(run.run_id)

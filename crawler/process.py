@@ -3,10 +3,12 @@
 Twisted's reactor cannot restart inside one Python process, so the API and the
 CLI run each crawl here; the parent follows the journal for progress and
 writes the outputs. A job with ``queue`` crawls a queued run instead of a list: its
-sites come from the shared queue and its results go back there (crawler/worker.py). A run-level stop — the parent died (checked four times a
-second), SIGTERM/SIGINT/SIGHUP, a journal write failed (a full disk) — seals the
-journal, stops the crawl and ends the process within :data:`GRACE_SECONDS`; the
-sites not finished are left out of the journal for ``--resume``.
+sites come from the shared queue and its results go back there (crawler/worker.py).
+A run-level stop — the parent died (checked four times a second),
+SIGTERM/SIGINT/SIGHUP, a journal write failed (a full disk) — seals the journal
+(or the queue), stops the crawl and ends the process within :data:`GRACE_SECONDS`;
+the sites not finished are left out of the journal for ``--resume`` (or put back in
+the queue).
 """
 
 from __future__ import annotations

@@ -179,6 +179,8 @@ def _run_locked(site_list: SiteList, out: Path, config: AuditConfig, rendering: 
         before = previous.get("queue") or {}
         run_id = before.get("run_id") if resume and before.get("run_id") else new_run_id()
         run = QueueRun(queued.url, run_id, queued.lease, config.workers)
+        if overwrite and not resume and before.get("run_id"):
+            run.discard = before["run_id"]  # the overwritten run: no worker must crawl it any longer
         manifest["queue"] = {"url": redact(queued.url), "run_id": run_id, "lease_s": queued.lease,
                              "local_workers": config.workers}
     folder.write_json(AuditFolder.MANIFEST, {**manifest, "state": "running"})

@@ -34,6 +34,8 @@ from chanaudit.crawler.queue import URL_ENV, Queue, QueueError, QueueStopped, Ru
 log = logging.getLogger("chanaudit.queue")
 #: Seconds a worker's child waits with nothing to do before it ends (its worker then looks again).
 IDLE_EXIT = 1.0
+#: Seconds a worker waits after a crawler that failed before it starts another.
+FAILED_WAIT = 5.0
 
 
 def consumer_name(tag: str = "") -> str:
@@ -251,7 +253,11 @@ def serve(url: str, options: WorkerOptions | None = None, say=print) -> int:
                 config = dataclasses.replace(config, concurrency=options.concurrency)
             say(f"run {run_id}: crawling ({config.concurrency} connections, render {config.render})")
             code = _crawl_run(url, run_id, float(meta.get("lease", 60)), config, options, stop)
-            say(f"run {run_id}: nothing left to take here (crawler exit code {code})")
+            if code == 0 or stop.is_set():
+                say(f"run {run_id}: nothing left to take here")
+            else:  # a crawler that fails at once must not be started again in a tight loop
+                say(f"run {run_id}: the crawler ended with exit code {code}; looking again in {FAILED_WAIT:.0f} s")
+                stop.wait(FAILED_WAIT)
     except QueueStopped:
         pass
     finally:

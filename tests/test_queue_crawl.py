@@ -223,3 +223,21 @@ def test_a_password_in_the_url_is_never_written(tmp_path):
     assert AuditFolder(out).manifest()["queue"]["url"] == f"redis://:***@127.0.0.1:{redis.port}/0"
     for path in out.iterdir():
         assert b"pw-7f3a9c" not in path.read_bytes(), path.name
+
+
+def test_overwrite_closes_the_run_it_replaces(market, redis_url, tmp_path):
+    """--overwrite of a queued run starts a new run and deletes the old one's keys: no worker crawls it for nobody."""
+    server, csv_path = market
+    server.latency = 0.0
+    out = tmp_path / "out"
+    first = start(*audit_args(csv_path, out, redis_url))
+    wait_for(lambda: run_open(out, redis_url), what="the run to be queued")
+    old = run_id(out)
+    first.send_signal(signal.SIGTERM)
+    assert finish(first, 30).returncode == 143
+    assert redis_of(redis_url).exists(RunKeys.of(old).sites)  # paused, its sites still queued
+    done = chanaudit(*audit_args(csv_path, out, redis_url, "--overwrite", "--workers", "1"))
+    assert done.returncode == 0, done.output
+    assert run_id(out) != old
+    all_ok_once(out)
+    assert redis_of(redis_url).keys("*") == []
