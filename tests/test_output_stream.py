@@ -144,3 +144,30 @@ def test_parquet_holds_evidence_and_pages_and_every_stage_reads_them(audit, monk
     with JournalIndex(out / "journal.jsonl", len(site_list.sites)) as index:
         write_outputs(site_list, index, out, base_manifest(site_list, {}))
     assert folder.evidence.exists() and not folder.parquet(AuditFolder.EVIDENCE).exists()
+
+
+@pytest.mark.slow
+def test_a_parquet_audit_is_read_by_the_later_stages(tmp_path):
+    """`chanaudit audit --format parquet` for real, then `chanaudit review` and `chanaudit analyze` on its folder."""
+    from chanaudit.demo.server import Site, SiteServer
+    from tests.conftest import FIXTURES, write_sites_csv
+    from tests.faults import chanaudit
+
+    sites = [Site(f"p{i}", root=FIXTURES / "sites" / "basic") for i in range(2)]
+    with SiteServer(sites) as server:
+        listing = write_sites_csv(tmp_path / "in.csv", [{"url": server.url(s.name)} for s in sites])
+        out = tmp_path / "out"
+        done = chanaudit("audit", listing, "--out", out, "--allow-private", "--render", "never", "--delay", "0",
+                         "--format", "parquet", "--workers", "1")
+    assert done.returncode == 0, done.output
+    folder = AuditFolder(out)
+    assert folder.parquet(AuditFolder.EVIDENCE).exists() and not folder.evidence.exists()
+    assert folder.manifest()["format"] == "parquet"
+    assert (folder.read(AuditFolder.EVIDENCE)["value"] == "info@test-service.ru").sum() >= 2
+    reviewed = chanaudit("review", out)
+    assert reviewed.returncode == 0, reviewed.output
+    assert "info@test-service.ru" in (out / "report" / "review.html").read_text(encoding="utf-8")
+    analyzed = chanaudit("analyze", out)
+    assert analyzed.returncode == 0, analyzed.output
+    bad = chanaudit("audit", listing, "--out", tmp_path / "x", "--format", "xlsx")
+    assert bad.returncode == 2 and "error: format must be csv or parquet, not 'xlsx'" in bad.output
