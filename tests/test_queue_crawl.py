@@ -241,3 +241,22 @@ def test_overwrite_closes_the_run_it_replaces(market, redis_url, tmp_path):
     assert run_id(out) != old
     all_ok_once(out)
     assert redis_of(redis_url).keys("*") == []
+
+
+def test_a_local_worker_killed_mid_run_is_started_again(market, redis_url, tmp_path):
+    """`--workers 2` on the queue: kill -9 of one local crawler; the coordinator starts it again, its sites
+    come back after the lease, and the run completes."""
+    from tests.faults import crawler_pids
+
+    server, csv_path = market
+    out = tmp_path / "out"
+    coordinator = start(*audit_args(csv_path, out, redis_url, "--workers", "2", "--concurrency", "4"))
+    wait_for(lambda: journaled(out) >= 3 and len(crawler_pids(out)) == 2, what="three journaled sites")
+    victim = crawler_pids(out)[0]
+    os.kill(victim, signal.SIGKILL)
+    done = finish(coordinator, 120)
+    assert done.returncode == 0, done.output
+    assert "local worker 0 ended (exit code -9) before the run was done: started again" in done.output
+    all_ok_once(out)
+    assert AuditFolder(out).manifest()["queue"]["local_worker_restarts"] == 1
+    assert len(crawler_pids(out)) == 3 and not any(alive(pid) for pid in crawler_pids(out))
