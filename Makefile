@@ -12,11 +12,11 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv chromium test test-fast demo bench lint clean
+.PHONY: help venv chromium redis test test-fast demo bench lint clean
 
 help:
 	@echo "make demo   - audit the embedded synthetic market, write tables, charts and report to demo-out/"
-	@echo "make test   - run the test suite (installs everything it needs)"
+	@echo "make test   - run the test suite (installs everything it needs: chromium, redis-server)"
 	@echo "make bench  - detector and crawler benchmarks, ratios against baselines"
 	@echo "make lint   - ruff"
 
@@ -38,7 +38,17 @@ chromium:
 	    || echo "warning: could not install chromium: audits need --render never (or --chromium PATH)"; \
 	else echo "warning: /usr/bin/chromium missing and not root: audits need --render never (or --chromium PATH)"; fi
 
-test: venv chromium
+# Debian's redis-server for the shared queue (chanaudit audit --queue, chanaudit worker): the tests start
+# their own on a free loopback port, without persistence. Installed only when missing and when we are root.
+redis:
+	@if command -v redis-server >/dev/null; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian redis-server..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null 2>&1 \
+	    || echo "warning: could not install redis-server: the queue's tests fail under CI=true"; \
+	else echo "warning: redis-server missing and not root: the queue's tests are skipped (fail under CI=true)"; fi
+
+test: venv chromium redis
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
@@ -48,7 +58,7 @@ test-fast: venv
 demo: venv chromium
 	$(BIN)/chanaudit demo --out demo-out
 
-bench: venv chromium
+bench: venv chromium redis
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run.py
 

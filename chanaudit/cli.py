@@ -20,7 +20,7 @@ app = typer.Typer(
 )
 
 # Order = order in --help.
-_COMMAND_MODULES = ("inspect", "audit", "scoring", "analysis", "compare", "validation", "plan", "survey", "report", "review",
+_COMMAND_MODULES = ("inspect", "audit", "worker", "scoring", "analysis", "compare", "validation", "plan", "survey", "report", "review",
                     "demo")
 
 

@@ -38,6 +38,8 @@ RULES: dict[str, tuple[Callable[[typing.Any], bool], str]] = {
     **{flag: (lambda v: v > 0, "positive") for flag in ("--timeout", "--concentration", "--ratio")},
     "--region": (_region, "a phone region code (ISO 3166 alpha-2, as RU, KZ, US)"),
     "--lang": (lambda v: v in ("ru", "en"), "ru or en"),
+    "--lease": (lambda v: v >= 1, "at least 1 (seconds)"),
+    "--format": (lambda v: v in ("csv", "parquet"), "csv or parquet"),
 }
 
 

@@ -2,10 +2,13 @@
 
 Twisted's reactor cannot restart inside one Python process, so the API and the
 CLI run each crawl here; the parent follows the journal for progress and
-writes the outputs. A run-level stop — the parent died (checked four times a
-second), SIGTERM/SIGINT/SIGHUP, a journal write failed (a full disk) — seals the
-journal, stops the crawl and ends the process within :data:`GRACE_SECONDS`; the
-sites not finished are left out of the journal for ``--resume``.
+writes the outputs. A job with ``queue`` crawls a queued run instead of a list: its
+sites come from the shared queue and its results go back there (crawler/worker.py).
+A run-level stop — the parent died (checked four times a second),
+SIGTERM/SIGINT/SIGHUP, a journal write failed (a full disk) — seals the journal
+(or the queue), stops the crawl and ends the process within :data:`GRACE_SECONDS`;
+the sites not finished are left out of the journal for ``--resume`` (or put back in
+the queue).
 """
 
 from __future__ import annotations
@@ -152,31 +155,48 @@ def main(job_path: str) -> int:
 
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     cfg = AuditConfig.from_dict(job["config"])  # the parent checked the browser (runner.check_rendering)
-    journal = Journal(Path(job["journal"]))
+    # The recorder: the journal, or in a queued run the queue (crawler/worker.py), which also feeds the sites.
+    recorder = _queue_source(job, cfg) if job.get("queue") else Journal(Path(job["journal"]))
+    sites = recorder if job.get("queue") else job["sites"]
     resolutions = Resolutions.from_env(timeout=cfg.timeout)
     proxy = BrowserProxy(resolutions, allow_private=cfg.allow_private).start() if cfg.render != "never" else None
     settings = crawl_settings(cfg, job.get("log_file"), resolutions, proxy)
     settings["LOG_INSTALL_ROOT_HANDLER"] = bool(job.get("log_file"))
     process = CrawlerProcess(settings)
     _warn_test_hooks()
-    stop = RunStop(journal, process)
-    journal.on_error = lambda exc: stop(EXIT_DISK_FULL if exc.errno in (errno.ENOSPC, errno.EDQUOT) else EXIT_WRITE_FAILED,
-                                        f"cannot write {journal.path}: {exc.strerror or exc}")
+    stop = RunStop(recorder, process)
+    if isinstance(recorder, Journal):
+        recorder.on_error = lambda exc: stop(EXIT_DISK_FULL if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+                                             else EXIT_WRITE_FAILED, f"cannot write {recorder.path}: {exc.strerror or exc}")
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, stop.on_signal)
-    journal.open()
-    process.crawl(AuditSpider, sites=job["sites"], config=cfg.as_dict(), recorder=journal)
+    if isinstance(recorder, Journal):
+        recorder.open()
+    else:
+        recorder.start()
+    process.crawl(AuditSpider, sites=sites, config=cfg.as_dict(), recorder=recorder)
     if job.get("parent_pid"):
         stop.watch_parent(int(job["parent_pid"]))
     try:
         process.start(install_signal_handlers=False)
     finally:
-        journal.close()
+        recorder.close()
         if proxy is not None:
             proxy.stop()
-    if journal.error is not None:
-        print(f"chanaudit crawler: cannot write {journal.path}: {journal.error}", file=sys.stderr)
+    if getattr(recorder, "error", None) is not None:
+        print(f"chanaudit crawler: cannot write {recorder.path}: {recorder.error}", file=sys.stderr)
     return stop.code
+
+
+def _queue_source(job: dict, cfg: AuditConfig):
+    """The queued run's source of sites and recorder; the server's URL comes from the environment."""
+    from chanaudit.crawler.queue import URL_ENV, Queue
+    from chanaudit.crawler.worker import QueueSource, consumer_name
+
+    spec = job["queue"]
+    queue = Queue(os.environ[URL_ENV])
+    return QueueSource(queue, spec["run"], spec.get("consumer") or consumer_name(), float(spec["lease"]),
+                       cfg.concurrency, linger=bool(spec.get("linger")))
 
 
 def _warn_test_hooks() -> None:

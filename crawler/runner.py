@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import errno
 import json
+import math
 import os
 import shutil
 import signal
@@ -33,9 +34,10 @@ from chanaudit.core.errors import ChanauditError
 from chanaudit.core.folder import AuditFolder, FolderLock
 from chanaudit.crawler.browser import browser_version
 from chanaudit.crawler.config import AuditConfig
-from chanaudit.crawler.journal import JOURNAL, count_lines, journal_files, read_journal, repair
-from chanaudit.crawler.output import Scorer, base_manifest, write_outputs
+from chanaudit.crawler.journal import JOURNAL, JournalIndex, count_lines, journal_files, repair
+from chanaudit.crawler.output import FORMATS, Scorer, base_manifest, write_outputs
 from chanaudit.crawler.process import EXIT_DISK_FULL, EXIT_ORPHANED, EXIT_STOPPED, EXIT_WRITE_FAILED
+from chanaudit.crawler.queue import LEASE_SECONDS, Queue, redact
 from chanaudit.crawler.sites import SiteList, read_sites
 from chanaudit.crawler.urls import InvalidSiteInput, normalize_site_url
 
@@ -83,15 +85,29 @@ Progress = Callable[[int, int], None]  # (done, total)
 
 def run_audit(sites: str | Path | SiteList, out: str | Path, config: AuditConfig | None = None,
               resume: bool = False, overwrite: bool = False, progress: Progress | None = None,
-              column: str | None = None, scorer: Scorer | None = None) -> AuditResult:
+              column: str | None = None, scorer: Scorer | None = None, queue: str | None = None,
+              lease: float = LEASE_SECONDS, fmt: str = "csv") -> AuditResult:
     """Audit every site of ``sites`` into ``out`` (DESIGN.md: sites.csv, evidence.csv, pages.csv,
     manifest.json). ``scorer`` fills the ``score`` column of ok sites; without one it stays empty.
+    ``fmt="parquet"`` writes evidence and pages as Parquet files. With ``queue`` (a Redis URL) the
+    sites are crawled by the workers of a shared queue (:mod:`crawler.coordinator`; ``config.workers``
+    local ones, none by default), ``lease`` seconds being how long a silent worker keeps a site.
 
     Raises :class:`~chanaudit.core.folder.FolderInUse` when another run holds ``out``,
     :class:`AuditStopped` after SIGTERM/SIGINT/SIGHUP (outputs written, manifest ``incomplete``) and
     :class:`DiskFull` when the device of ``out`` is full."""
     config = config or AuditConfig()
     config, rendering = check_rendering(config)  # before anything is read or written
+    if fmt not in FORMATS:
+        raise AuditError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if queue is not None:
+        if not (math.isfinite(lease) and lease >= 1):
+            raise AuditError(f"--lease must be at least 1 second, not {lease}")
+        probe = Queue(queue)  # a wrong URL, host or password is said before anything is read or written
+        try:
+            probe.connect()
+        finally:
+            probe.close()
     out = Path(out)
     site_list = sites if isinstance(sites, SiteList) else read_sites(sites, column=column)
     if out.exists() and not out.is_dir():
@@ -100,7 +116,8 @@ def run_audit(sites: str | Path | SiteList, out: str | Path, config: AuditConfig
         out.mkdir(parents=True, exist_ok=True)
         with FolderLock(out) as lock, _signals_raise():
             try:
-                return _run_locked(site_list, out, config, rendering, resume, overwrite, progress, scorer, lock)
+                return _run_locked(site_list, out, config, rendering, resume, overwrite, progress, scorer, lock,
+                                   _Queued(queue, lease) if queue else None, fmt)
             except (_Signal, KeyboardInterrupt) as exc:  # before the crawl started or after the outputs
                 signum = exc.signum if isinstance(exc, _Signal) else signal.SIGINT
                 raise AuditStopped(f"{out}: stopped by {signal.Signals(signum).name} outside the crawl; the journal "
@@ -113,61 +130,99 @@ def run_audit(sites: str | Path | SiteList, out: str | Path, config: AuditConfig
         raise
 
 
+@dataclass
+class _Queued:
+    url: str
+    lease: float
+
+
 def _run_locked(site_list: SiteList, out: Path, config: AuditConfig, rendering: dict, resume: bool,
-                overwrite: bool, progress: Progress | None, scorer: Scorer | None, lock: FolderLock) -> AuditResult:
+                overwrite: bool, progress: Progress | None, scorer: Scorer | None, lock: FolderLock,
+                queued: _Queued | None = None, fmt: str = "csv") -> AuditResult:
     folder = AuditFolder(out)
     journal_path = out / JOURNAL
     manifest_path = folder.manifest_path
+    previous: dict = {}
     if journal_files(journal_path) and not (resume or overwrite):
         raise AuditError(f"{out} already holds a run; pass --resume to continue it or --overwrite to start again")
-    if resume and manifest_path.exists():
+    if (resume or overwrite) and manifest_path.exists():
         try:
             previous = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError):
-            raise AuditError(f"{manifest_path}: not readable JSON, so the run cannot be checked for resuming; "
-                             "pass --overwrite to start again") from None
-        if previous.get("input", {}).get("sha256") != site_list.sha256:
-            raise AuditError(f"{out}: the run there audited a different input file; resume needs the same file")
+            if resume:
+                raise AuditError(f"{manifest_path}: not readable JSON, so the run cannot be checked for resuming; "
+                                 "pass --overwrite to start again") from None
+    if resume and manifest_path.exists() and previous.get("input", {}).get("sha256") != site_list.sha256:
+        raise AuditError(f"{out}: the run there audited a different input file; resume needs the same file")
     if overwrite and not resume:
         for part in journal_files(journal_path):
             part.unlink()
-        for name in ("sites.csv", "evidence.csv", "pages.csv", "manifest.json", "crawl.log"):
-            (out / name).unlink(missing_ok=True)
+        for path in (folder.sites, folder.evidence, folder.pages, folder.parquet(AuditFolder.EVIDENCE),
+                     folder.parquet(AuditFolder.PAGES), manifest_path, folder.file(AuditFolder.CRAWL_LOG)):
+            path.unlink(missing_ok=True)
     for part in journal_files(journal_path):
         repair(part)
     manifest = base_manifest(site_list, config.as_dict())
     manifest["rendering"] = rendering
-    done_before = read_journal(journal_path)
-    manifest["resumed_with"] = len(done_before) if resume else 0
+    n_rows = len(site_list.sites)
+    done = bytearray(n_rows + 1)  # site id -> in the journal: 1 byte a site, whatever the records hold
+    with JournalIndex(journal_path, n_rows) as index:
+        for site_id in index:
+            done[site_id] = 1
+        manifest["resumed_with"] = len(index) if resume else 0
     valid = [s for s in site_list.sites if s.url is not None]
-    pending = [s for s in valid if s.site_id not in done_before]
+    pending = [s for s in valid if not done[s.site_id]]
+    run = None
+    if queued is not None:
+        from chanaudit.crawler.coordinator import QueueRun, new_run_id
+
+        before = previous.get("queue") or {}
+        run_id = before.get("run_id") if resume and before.get("run_id") else new_run_id()
+        run = QueueRun(queued.url, run_id, queued.lease, config.workers)
+        if overwrite and not resume and before.get("run_id"):
+            run.discard = before["run_id"]  # the overwritten run: no worker must crawl it any longer
+        manifest["queue"] = {"url": redact(queued.url), "run_id": run_id, "lease_s": queued.lease,
+                             "local_workers": config.workers}
     folder.write_json(AuditFolder.MANIFEST, {**manifest, "state": "running"})
     rc, stopped = 0, None
-    if pending:
+    if pending or run is not None:
         try:
-            rc = _crawl(pending, config, out, journal_path, len(valid), progress, lock)
+            if run is not None:
+                from chanaudit.crawler import coordinator
+
+                rc = coordinator.crawl(run, pending, done, config, out, journal_path, len(valid), progress, lock,
+                                       _job)
+            else:
+                rc = _crawl(pending, config, out, journal_path, len(valid), progress, lock)
         except _Signal as exc:
             stopped = exc.signum
         except KeyboardInterrupt:
             stopped = signal.SIGINT
     with _signals_ignored():  # a second Ctrl-C does not cut the outputs short
-        records = read_journal(journal_path)
-        missing = [s for s in valid if s.site_id not in records]
-        why = (f"the run was stopped by {signal.Signals(stopped).name}" if stopped
-               else CHILD_EXITS.get(rc, f"the crawl stopped early (exit code {rc})" if rc else "the crawl ended early"))
-        manifest["state"] = "complete" if rc == 0 and not stopped and not missing else "incomplete"
-        manifest["crawler_exit_code"] = rc
-        manifest["not_crawled"] = len(missing)
-        if stopped:
-            manifest["stopped_by"] = signal.Signals(stopped).name
-        final = write_outputs(site_list, records, out, manifest, missing_detail=f"not crawled: {why}; rerun with --resume",
-                              scorer=scorer)
+        if run is not None:
+            manifest["queue"].update(run.stats)
+        with JournalIndex(journal_path, n_rows) as records:
+            missing = sum(1 for s in valid if s.site_id not in records)
+            why = (f"the run was stopped by {signal.Signals(stopped).name}" if stopped
+                   else CHILD_EXITS.get(rc, f"the crawl stopped early (exit code {rc})" if rc else "the crawl ended early"))
+            manifest["state"] = "complete" if rc == 0 and not stopped and not missing else "incomplete"
+            manifest["crawler_exit_code"] = rc
+            manifest["not_crawled"] = missing
+            if stopped:
+                manifest["stopped_by"] = signal.Signals(stopped).name
+            final = write_outputs(site_list, records, out, manifest,
+                                  missing_detail=f"not crawled: {why}; rerun with --resume", scorer=scorer, fmt=fmt)
     if stopped:
-        raise AuditStopped(f"{out}: {why}; {len(missing)} of {len(valid)} sites not crawled, the manifest says "
+        raise AuditStopped(f"{out}: {why}; {missing} of {len(valid)} sites not crawled, the manifest says "
                            "incomplete; rerun with --resume to finish", stopped)
     if rc == EXIT_DISK_FULL:
         raise DiskFull(f"{out}: no space left on device; free space and rerun with --resume")
     return AuditResult(out, final, rc)
+
+
+def _job(site) -> dict:
+    """What a crawler needs of a site."""
+    return {"site_id": site.site_id, "raw": site.raw, "url": site.url, "public_url": public_url(site)}
 
 
 class _Signal(BaseException):
@@ -265,8 +320,7 @@ def _crawl(pending, config: AuditConfig, out: Path, journal_path: Path, total: i
                     "config": cfg, "journal": str(part),
                     "log_file": str(out / ("crawl.log" if k == 0 else f"crawl.{k}.log")),
                     "parent_pid": os.getpid(),
-                    "sites": [{"site_id": s.site_id, "raw": s.raw, "url": s.url, "public_url": public_url(s)}
-                              for s in pending[k::n]],
+                    "sites": [_job(s) for s in pending[k::n]],
                 }
                 job_path = out / f".job.{k}.json"
                 job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")

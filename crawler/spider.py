@@ -85,6 +85,11 @@ class SiteState:
     note: str = ""  # status_detail of an ok site that an analyst should know about
 
 
+async def _each(items):
+    for item in items:
+        yield item
+
+
 class AuditSpider(scrapy.Spider):
     """One request in flight per site: robots.txt, home, then contacts/support in turn.
 
@@ -106,7 +111,9 @@ class AuditSpider(scrapy.Spider):
         self.robots: dict[str, object] = {}  # netloc -> Protego parser, or None (allow all)
 
     async def start(self):
-        for site in self.sites:
+        # a list, or a queued run's source (crawler/worker.py) handing out sites as the crawl has room
+        sites = self.sites.stream(self) if hasattr(self.sites, "stream") else _each(self.sites)
+        async for site in sites:
             state = SiteState(site["site_id"], site["raw"], site["url"], site.get("public_url"))
             self.states[state.site_id] = state
             state.queue.append((state.url, "home", 0, False, ""))

@@ -39,3 +39,29 @@ def sites_csv(tmp_path):
         return write_sites_csv(tmp_path / "sites.csv", rows, **kw)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """The tests' own redis-server (tests/redisserver.py), shared by the session: skipped where Debian's
+    redis-server is not installed, except under CI=true, where its absence fails the test."""
+    from tests.redisserver import RedisServer, available
+
+    if not available():
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed (make test installs Debian's redis-server)")
+        pytest.skip("redis-server not installed (apt-get install redis-server; under CI=true the test fails)")
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The tests' redis-server, empty: every key of an earlier test flushed."""
+    if redis_server.proc.poll() is not None:
+        redis_server.start()
+    client = redis_server.client()
+    client.flushall()
+    client.close()
+    return redis_server.url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def audit(
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow targets on private/loopback addresses (tests, intranets)."),
     concurrency: int = typer.Option(32, "--concurrency", help="Requests in flight overall."),
     per_site: int = typer.Option(1, "--per-site", help="Requests in flight per site."),
-    workers: int = typer.Option(0, "--workers", help="Crawler processes (0 = one per core for lists over 200 sites)."),
+    workers: int = typer.Option(0, "--workers", help="Crawler processes (0 = one per core for lists over 200 sites; with "
+                                "--queue, local workers on the queue, 0 = none)."),
     delay: float = typer.Option(1.0, "--delay", help="Seconds between requests to one site."),
     timeout: float = typer.Option(20.0, "--timeout", help="Seconds per download."),
     max_pages: int = typer.Option(4, "--max-pages", help="Pages per site: home + contacts + support."),
@@ -58,6 +60,19 @@ def audit(
         help="Count AI chat widgets (a bot answers) as chat, as by default; --no-ai-chat-as-chat counts human "
              "live chat only: a sensitivity run."),
     user_agent: str = typer.Option(None, "--user-agent", help="User-Agent header; the default names chanaudit."),
+    queue: str = typer.Option(
+        None, "--queue", metavar="redis://HOST:PORT/DB",
+        help="Crawl through a shared queue on Redis: the sites are queued there and crawled by `chanaudit worker` "
+             "processes on any machine (and --workers N local ones); the outputs are written here as usual "
+             "(docs/scale-out.md)."),
+    lease: float = typer.Option(
+        60.0, "--lease", metavar="SECONDS",
+        help="With --queue: how long a site stays with a worker that has gone silent (killed, machine lost) "
+             "before another worker takes it."),
+    fmt: str = typer.Option(
+        "csv", "--format", metavar="csv|parquet",
+        help="Format of evidence and pages: csv, or parquet (for lists of millions of sites; every later "
+             "stage reads either). sites.csv stays CSV."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Audit every site of SITES within one click of its home page; one result row per input row."""
@@ -84,8 +99,10 @@ def audit(
         console.print(f"{sites}: {len(site_list.sites)} rows, column {site_list.column}, "
                       f"{site_list.format} {site_list.encoding} {site_list.delimiter!r}".rstrip())
         started = time.monotonic()
+        queued = {"queue": queue, "lease": lease, "fmt": fmt}
+        _say_queue_messages()
         if quiet:
-            result = run_audit(site_list, out, config, resume=resume, overwrite=overwrite, scorer=scorer)
+            result = run_audit(site_list, out, config, resume=resume, overwrite=overwrite, scorer=scorer, **queued)
         else:
             with Progress(TextColumn("[bold]sites"), BarColumn(), MofNCompleteColumn(),
                           TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
@@ -97,12 +114,28 @@ def audit(
                     bar.update(task, completed=done, total=total, rate=f"{done / elapsed:.1f}/s")
 
                 result = run_audit(site_list, out, config, resume=resume, overwrite=overwrite, progress=progress,
-                                   scorer=scorer)
+                                   scorer=scorer, **queued)
     _summary(result)
     if result.manifest.get("state") != "complete":
         console.print(f"the run is incomplete: {result.manifest.get('not_crawled', 0)} sites not crawled "
                       f"(crawler exit code {result.returncode}); rerun with --resume to finish", style="red")
         raise typer.Exit(1)
+
+
+class _Say(logging.Handler):
+    """The queue's messages (run queued, connection lost and back, sites queued again) above the bar."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        warn = record.levelno >= logging.WARNING
+        console.print(Text.assemble(("warning:", "yellow") if warn else "", " " if warn else "", record.getMessage()))
+
+
+def _say_queue_messages() -> None:
+    logger = logging.getLogger("chanaudit.queue")
+    if not any(isinstance(h, _Say) for h in logger.handlers):
+        logger.addHandler(_Say())
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def _summary(result) -> None:
@@ -113,6 +146,11 @@ def _summary(result) -> None:
     for status, n in m["counts"].items():
         table.add_row(status, str(n))
     console.print(table)
+    if m.get("queue"):
+        q = m["queue"]
+        console.print(f"queue {q['url']}, run {q['run_id']}: duplicates dropped {q.get('duplicates_dropped', 0)}, "
+                      f"sites queued again {q.get('queued_again', 0)}, connection losses {q.get('outages', 0)}",
+                      markup=False, highlight=False)
     scripts = f", script files {m['scripts_fetched']}" if m.get("scripts_fetched") else ""
     console.print(f"pages fetched {m['pages_fetched']}, rendered {m['pages_rendered']} "
                   f"({m['rendered_share']:.0%}){scripts}, evidence rows {m['evidence_rows']}")

@@ -79,6 +79,15 @@ class FolderLock:
         self.release()
 
 
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet table as :func:`~chanaudit.core.tables.read_csv` reads its CSV: empty text is missing."""
+    frame = pd.read_parquet(path)
+    for col in frame.columns:
+        if pd.api.types.is_object_dtype(frame[col]) or pd.api.types.is_string_dtype(frame[col]):
+            frame[col] = frame[col].mask(frame[col] == "")
+    return frame
+
+
 def _describe(holders: str) -> str:
     """``run 12 (ended); crawler 13, 14``: the lock file's processes, those still alive marked as such."""
     parts = []
@@ -219,6 +228,10 @@ class AuditFolder:
         """The path of table ``name`` (``"sites"`` -> ``DIR/sites.csv``)."""
         return self.path / self.csv_name(name)
 
+    def parquet(self, name: str) -> Path:
+        """The Parquet file of table ``name``: evidence and pages of ``chanaudit audit --format parquet``."""
+        return self.path / f"{name}.parquet"
+
     @property
     def sites(self) -> Path:
         return self.csv(self.SITES)
@@ -266,14 +279,17 @@ class AuditFolder:
         return self
 
     def has(self, name: str) -> bool:
-        return self.csv(name).exists()
+        return self.csv(name).exists() or self.parquet(name).exists()
 
     def read(self, name: str) -> pd.DataFrame:
-        """Table ``name``; :class:`NotAnAuditFolder` / :class:`MissingTable` when it is not there."""
+        """Table ``name`` (its CSV, or its Parquet file when there is no CSV); :class:`NotAnAuditFolder` /
+        :class:`MissingTable` when it is not there."""
         if name == self.SITES:
             self.check()
         elif not self.has(name):
             raise MissingTable(f"{self.csv(name)}: no such file")
+        if not self.csv(name).exists():
+            return _read_parquet(self.parquet(name))
         return read_csv(self.csv(name))
 
     def read_sites(self) -> pd.DataFrame:
@@ -285,7 +301,11 @@ class AuditFolder:
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every CSV table of the folder, by name (``sites``, ``prevalence``, ``groups-city``…)."""
         self.check()
-        return {path.stem: read_csv(path) for path in sorted(self.path.glob("*.csv"))}
+        tables = {path.stem: read_csv(path) for path in sorted(self.path.glob("*.csv"))}
+        for name in (self.EVIDENCE, self.PAGES):  # written as Parquet by `chanaudit audit --format parquet`
+            if name not in tables and self.parquet(name).exists():
+                tables[name] = _read_parquet(self.parquet(name))
+        return tables
 
     def manifest(self) -> dict:
         """``manifest.json``, or ``{}`` when the folder has none."""
