@@ -36,6 +36,7 @@ from chanaudit.crawler.config import AuditConfig
 from chanaudit.crawler.journal import Journal
 from chanaudit.crawler.process import EXIT_DISK_FULL, EXIT_WRITE_FAILED
 from chanaudit.crawler.queue import LEASE_SECONDS, Queue, RunKeys
+from chanaudit.crawler.runner import stop_children
 from chanaudit.crawler.sites import SiteInput
 from chanaudit.crawler.worker import start_crawler
 
@@ -225,15 +226,6 @@ def _keep_workers(children, restarts, run, config, out, lock) -> None:
 
 
 def _stop_workers(children, out: Path) -> None:
-    live = [c for c in children if c is not None]
-    for child in live:
-        if child.poll() is None:
-            child.terminate()
-    for child in live:
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+    stop_children([c for c in children if c is not None])
     for k in range(len(children)):
         (out / f".job.{k}.json").unlink(missing_ok=True)

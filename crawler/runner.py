@@ -335,7 +335,7 @@ def _crawl(pending, config: AuditConfig, out: Path, journal_path: Path, total: i
                 time.sleep(0.25)
     except BaseException:
         with _signals_ignored():
-            _stop_children(children)
+            stop_children(children)
         raise
     finally:
         for job_path in jobs:
@@ -345,7 +345,7 @@ def _crawl(pending, config: AuditConfig, out: Path, journal_path: Path, total: i
     return max((c.returncode for c in children), key=abs)
 
 
-def _stop_children(children: list[subprocess.Popen]) -> None:
+def stop_children(children: list[subprocess.Popen]) -> None:
     """SIGTERM, then SIGKILL for a child still there after its grace period (it journals nothing more)."""
     for child in children:
         if child.poll() is None:

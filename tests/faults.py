@@ -3,6 +3,7 @@ kill it for real, and check what every invocation printed and left behind."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -13,6 +14,19 @@ from pathlib import Path
 from chanaudit.core.folder import AuditFolder
 from chanaudit.core.tables import read_csv
 from chanaudit.crawler.journal import count_lines
+
+
+@contextlib.contextmanager
+def latency_market(tmp_path: Path, prefix: str, n: int = 16, latency: float = 0.2):
+    """``n`` healthy sites (the basic fixture), each request answered after ``latency`` s: a run of some
+    seconds, long enough to kill something in it. Yields (server, the site list's path)."""
+    from chanaudit.demo.server import Site, SiteServer
+    from tests.conftest import FIXTURES, write_sites_csv
+
+    sites = [Site(f"{prefix}{i}", root=FIXTURES / "sites" / "basic") for i in range(n)]
+    with SiteServer(sites, latency=latency) as server:
+        yield server, write_sites_csv(tmp_path / "in.csv", [{"url": server.url(s.name), "name": s.name} for s in sites])
+
 
 ENV = {**os.environ, "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "", "MPLBACKEND": "Agg", "COLUMNS": "200"}
 CLI = [sys.executable, "-m", "chanaudit.cli"]

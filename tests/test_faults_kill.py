@@ -18,14 +18,13 @@ import pytest
 
 from chanaudit.core.folder import AuditFolder, FolderInUse, FolderLock
 from chanaudit.crawler.journal import read_journal
-from chanaudit.demo.server import Site, SiteServer
-from tests.conftest import FIXTURES, write_sites_csv
 from tests.faults import (
     alive,
     chanaudit,
     crawler_pids,
     finish,
     journaled,
+    latency_market,
     one_row_per_input,
     start,
     wait_for,
@@ -38,10 +37,8 @@ N = 16
 @pytest.fixture
 def slow_market(tmp_path):
     """16 healthy sites, each request answered after 0.2 s: a run of several seconds to kill."""
-    sites = [Site(f"s{i}", root=FIXTURES / "sites" / "basic") for i in range(N)]
-    with SiteServer(sites, latency=0.2) as server:
-        csv_path = write_sites_csv(tmp_path / "in.csv", [{"url": server.url(s.name), "name": s.name} for s in sites])
-        yield server, csv_path
+    with latency_market(tmp_path, "s", N) as market:
+        yield market
 
 
 def audit_args(csv_path, out, *more):

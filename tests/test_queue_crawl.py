@@ -18,7 +18,16 @@ from chanaudit.core.tables import read_csv
 from chanaudit.crawler.queue import GROUP, RUNS, Queue, RunKeys
 from chanaudit.demo.server import Site, SiteServer
 from tests.conftest import FIXTURES, write_sites_csv
-from tests.faults import alive, chanaudit, finish, journaled, one_row_per_input, start, wait_for
+from tests.faults import (
+    alive,
+    chanaudit,
+    finish,
+    journaled,
+    latency_market,
+    one_row_per_input,
+    start,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 N = 16
@@ -27,10 +36,8 @@ N = 16
 @pytest.fixture
 def market(tmp_path):
     """16 healthy sites answering after 0.2 s: a run of some seconds, long enough to kill something in it."""
-    sites = [Site(f"q{i}", root=FIXTURES / "sites" / "basic") for i in range(N)]
-    with SiteServer(sites, latency=0.2) as server:
-        csv_path = write_sites_csv(tmp_path / "in.csv", [{"url": server.url(s.name), "name": s.name} for s in sites])
-        yield server, csv_path
+    with latency_market(tmp_path, "q", N) as found:
+        yield found
 
 
 def audit_args(csv_path, out, url, *more):
